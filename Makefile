@@ -32,10 +32,21 @@ BATS_FLAGS ?=
 # are added to EXTRAS with a rule of their own.
 EXTRAS :=
 
+# heap/mini_malloc: the demo uses threads; the same .c also builds the
+# LD_PRELOAD library heap/mini_malloc.so.
+heap/mini_malloc: EXTRA_LDLIBS += -pthread
+EXTRAS += heap/mini_malloc.so
+heap/mini_malloc.so: heap/mini_malloc.c
+	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -shared -fPIC \
+		-DMINI_MALLOC_LIB $(LDFLAGS) -o $@ $< $(LDLIBS) -pthread
+
 # --- Teaching order for `make tour` ----------------------------------------
 # Programs named here run first, in this order; any other program runs after
 # them, topic by topic, in alphabetical order.
-TOUR_FIRST := layout/layout layout/stack_overflow layout/aslr
+TOUR_FIRST := layout/layout layout/aslr layout/stack_overflow \
+	vm/page_faults vm/thp vm/mlock vm/smaps_dirty vm/memstat \
+	heap/brk heap/malloc_chunks heap/free_and_sbrk heap/lazy_alloc \
+	heap/alloca heap/mini_malloc
 
 TOUR := $(filter $(PROGRAMS),$(TOUR_FIRST)) \
 	$(filter-out $(TOUR_FIRST),$(PROGRAMS))
@@ -84,5 +95,5 @@ help:
 	@echo ""
 	@echo "Demos:"
 	@for p in $(TOUR); do \
-		printf '  %-26s %s\n' "$$p" "$$($(call purpose,$$p))"; \
+		printf '  %-22s %s\n' "$$p" "$$($(call purpose,$$p))"; \
 	done
