@@ -1,0 +1,998 @@
+#!/usr/bin/env bats
+# tests/vm.bats - vm/page_faults, vm/mlock and vm/memstat against the kernel's
+# own counters: /proc/PID/stat (minflt, majflt), status (VmRSS, VmLck,
+# CapEff), smaps, smaps_rollup, limits and mem, read by the test while the
+# program is paused; fincore(1) and pmap(1) as second opinions.
+# vm/thp and vm/smaps_dirty further down.
+
+load helpers
+
+PF=$MT_TOP/vm/page_faults
+ML=$MT_TOP/vm/mlock
+MS=$MT_TOP/vm/memstat
+
+# --- small tools -------------------------------------------------------------
+
+# |A - B| <= PCT % of REF (default B)
+vm_near() {
+	local a=$1 b=$2 pct=$3 ref=${4:-$2} d
+	d=$((a - b))
+	((d < 0)) && d=$((-d))
+	((d * 100 <= pct * ref))
+}
+
+# Column COL of the table row named NAME in $MT_OUT (or file $3).
+vm_row() {
+	awk -v n="$1" -v c="$2" '$1 == n { print $c; exit }' "${3:-$MT_OUT}"
+}
+
+# Every line of a file is shorter than 80 columns.
+vm_narrow() {
+	local long
+	long=$(awk 'length > 79' "$1")
+	[[ -z $long ]] || { echo "lines over 79 columns: $long" >&2; false; }
+}
+
+vm_is_root() { [[ $(id -u) == 0 ]]; }
+
+# The whole smaps line FIELD (VmFlags...) of the mapping holding ADDR.
+vm_smaps_line() {
+	local range
+	range=$(mt_maps_line "$1" "$2") || return 1
+	awk -v r="${range%% *}" -v f="$3:" '
+		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { inside = ($1 == r); next }
+		inside && $1 == f { print; exit }' "/proc/$1/smaps"
+}
+
+# The first word of a "NAME: value" line of $MT_OUT (or file $2): the bytes
+# of "65536 (64 KiB)".
+vm_word() {
+	local v
+	v=$(mt_out_field "$1" "${2:-$MT_OUT}")
+	echo "${v%% *}"
+}
+
+# Never leave a program behind, even when a test fails half-way.
+teardown() {
+	mt_cleanup
+	local p
+	for p in ${VM_KILL:-}; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	true
+}
+
+# The bytes of LEN bytes at ADDR in process PID, through /proc/PID/mem
+# (same user, or root), as the count of bytes equal to octal OCT.
+vm_mem_count() {
+	local pid=$1 addr=$(($2)) len=$3 oct=$4 ps
+	ps=$(mt_pagesize)
+	# Empty output if /proc/PID/mem may not be read (Yama, no ptrace).
+	dd if="/proc/$pid/mem" of=/dev/null bs="$ps" skip=$((addr / ps)) \
+		count=1 2>/dev/null || return 0
+	dd if="/proc/$pid/mem" bs="$ps" skip=$((addr / ps)) \
+		count=$((len / ps)) 2>/dev/null | tr -cd "\\$oct" | wc -c
+}
+
+# A no-fork sleep: read with a timeout on a FIFO nobody writes to.
+vm_sleep_fd() {
+	mkfifo "$BATS_TEST_TMPDIR/vm.sleep"
+	exec {VM_SLEEP_FD}<>"$BATS_TEST_TMPDIR/vm.sleep"
+}
+
+# Wait for "[pause N]" without starting any process (no grep, no sleep):
+# while memstat's figures are compared nothing should map or unmap pages.
+vm_wait_pause_nofork() {
+	local n=$1 line i
+	for ((i = 0; i < 500; i++)); do
+		if [[ -e $MT_OUT ]]; then
+			while IFS= read -r line; do
+				[[ $line == "[pause $n]"* ]] && return 0
+			done <"$MT_OUT"
+		fi
+		read -r -t 0.01 -u "$VM_SLEEP_FD" || true
+	done
+	echo "no [pause $n]" >&2
+	mt_dump >&2
+	return 1
+}
+
+# The smaps_rollup Rss, Pss and Swap of PID, and the sum of the per-mapping
+# Pss and the mapping count in smaps, into VM_RSS VM_PSS VM_SWAP VM_SUMPSS
+# VM_NMAPS.
+vm_read_pss() {
+	read -r VM_RSS VM_PSS VM_SWAP VM_SUMPSS VM_NMAPS < <(awk '
+		FILENAME ~ /rollup$/ {
+			if ($1 == "Rss:") r = $2
+			if ($1 == "Pss:") p = $2
+			if ($1 == "Swap:") w = $2
+			next
+		}
+		$1 == "Pss:" { s += $2 }
+		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { n++ }
+		END { print r, p, w, s + 0, n + 0 }' \
+		"/proc/$1/smaps_rollup" "/proc/$1/smaps")
+}
+
+# Wait until PID sleeps in nanosleep: started, loaded, holding still.
+vm_wait_asleep() {
+	local w i
+	for ((i = 0; i < 250; i++)); do
+		w=
+		read -r w <"/proc/$1/wchan" 2>/dev/null || true
+		[[ $w == *nanosleep* ]] && return 0
+		sleep 0.01
+	done
+	echo "process $1 never went to sleep (wchan '$w')" >&2
+	return 1
+}
+
+# PSS depends on how many processes map each page, so every process that
+# starts or exits anywhere on the machine moves the PSS of any process that
+# maps the system's libc. To compare PSS exactly, run the target through
+# private copies of the dynamic loader, libc and the program: then its file
+# pages are shared only with the processes this test starts through them
+# (the test's own awk and bash map the system's copies). Sets VM_RUN (the
+# command prefix) and VM_LIB (the copies' directory).
+vm_private_libs() {
+	local f
+	VM_LIB=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$VM_LIB"
+	for f in $(ldd "$1" | grep -o '/[^ ]*') "$1"; do
+		cp "$f" "$VM_LIB/"
+	done
+	f=$(LC_ALL=C readelf -lW "$1" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+	VM_RUN=(env LC_ALL=C "$VM_LIB/${f##*/}" --library-path "$VM_LIB")
+}
+
+# Run memstat ARGS on TARGET in step mode and compare its totals with
+# smaps_rollup and smaps read while memstat is paused. Try again (a few
+# times) only if two reads of the kernel's figures disagree, that is, if the
+# target changed.
+vm_memstat_vs_rollup() {
+	local target=$1 try rss pss sum
+	shift
+	vm_sleep_fd
+	for try in 1 2 3 4 5; do
+		mt_start "$MS" "$@" "$target"
+		vm_wait_pause_nofork 1
+		vm_read_pss "$target"
+		rss=$VM_RSS pss=$VM_PSS sum=$VM_SUMPSS
+		vm_read_pss "$target"
+		mt_resume
+		mt_finish
+		((MT_STATUS == 0))
+		[[ $rss == "$VM_RSS" && $pss == "$VM_PSS" &&
+			$sum == "$VM_SUMPSS" ]] && break
+	done
+	echo "memstat $* $target: try $try; rollup Rss $VM_RSS Pss $VM_PSS" \
+		"Swap $VM_SWAP; smaps Pss sum $VM_SUMPSS in $VM_NMAPS maps"
+	cat "$MT_OUT"
+	(($(vm_word rss) == VM_RSS * 1024))
+	(($(vm_word pss) == VM_PSS * 1024))
+	(($(vm_word swap) == VM_SWAP * 1024))
+	(($(vm_word mappings) == VM_NMAPS))
+	# The rounding: the sum of the per-mapping Pss lines is lower than the
+	# rollup's Pss by less than 1 kB per mapping, and memstat says by how
+	# much.
+	(($(vm_word pss_of_mappings) == VM_SUMPSS * 1024))
+	(($(vm_word pss_rounding) == (VM_PSS - VM_SUMPSS) * 1024))
+	((VM_PSS >= VM_SUMPSS && VM_PSS - VM_SUMPSS < VM_NMAPS))
+	grep -q "Pss add up to $((VM_PSS - VM_SUMPSS)) kB less" "$MT_OUT"
+	grep -q 'rounds each' "$MT_OUT"
+	vm_narrow "$MT_OUT"
+}
+
+# --- page_faults -------------------------------------------------------------
+
+@test "page_faults: --help exits 0, bad usage exits 2" {
+	run -0 "$PF" --help
+	[[ $output == usage:* ]]
+	run -2 "$PF" --bogus
+	[[ $output == *"unknown option"* ]]
+	run -2 "$PF" -n 0
+	run -2 "$PF" -n -3
+	run -2 "$PF" -n 12x
+	run -2 "$PF" -n 99999999999999999999
+	run -2 "$PF" -n
+	run -2 "$PF" extra
+}
+
+@test "page_faults: every row matches /proc/PID/stat, status, smaps and mem" {
+	local ps n nkb i a b fd res=-1 names row d sdir min=() maj=() rss=()
+	ps=$(mt_pagesize)
+	TMPDIR=$BATS_TEST_TMPDIR mt_start "$PF"
+	for i in {1..12}; do
+		mt_wait_pause "$i"
+		min[i]=$(mt_stat_field "$MT_PID" 10)
+		maj[i]=$(mt_stat_field "$MT_PID" 12)
+		rss[i]=$(mt_status_kb "$MT_PID" VmRSS)
+		[[ $(mt_pause_line "$i") == *"pid $MT_PID: "* ]]
+		case $i in
+		1)
+			n=$(mt_out_field pages)
+			nkb=$((n * ps / 1024))
+			a=$(mt_out_field region_a)
+			b=$(mt_out_field region_b)
+			[[ $(mt_out_field pagesize) == "$ps" ]]
+			# Mapped, not touched: no RSS in either region.
+			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
+			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
+			;;
+		2)
+			# One small page per fault: no huge page, and the
+			# region is marked MADV_NOHUGEPAGE ("nh").
+			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == "$nkb" ]]
+			[[ $(mt_smaps_kb "$MT_PID" "$a" AnonHugePages) == 0 ]]
+			vm_smaps_line "$MT_PID" "$a" VmFlags | grep -qw nh
+			# The byte written in each page is there.
+			[[ $(mt_out_field pattern) == 0xa5 ]]
+			d=$(vm_mem_count "$MT_PID" "$a" $((n * ps)) 245)
+			[[ -z $d ]] || ((d == n)) ||
+				{ echo "pattern bytes: $d" >&2; false; }
+			;;
+		4)
+			# Read faults map the zero page: no RSS in smaps either.
+			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
+			;;
+		8)
+			# After MADV_DONTNEED the pages read as zeros.
+			d=$(vm_mem_count "$MT_PID" "$a" $((n * ps)) 000)
+			[[ -z $d ]] || ((d == n * ps)) ||
+				{ echo "zero bytes: $d" >&2; false; }
+			;;
+		9)
+			# The page cache of the scratch file, by fincore(1).
+			for fd in /proc/"$MT_PID"/fd/*; do
+				[[ $(readlink "$fd") == *page_faults.* ]] && break
+			done
+			if command -v fincore >/dev/null; then
+				res=$(fincore -n -o PAGES "$fd")
+				res=${res// /}
+			fi
+			;;
+		esac
+		mt_resume
+	done
+	mt_finish
+	((MT_STATUS == 0))
+	cat "$MT_OUT"
+
+	# Each row against the test's own readings between two pauses.
+	names=(- map write-1 write-2 read-0 populate touch-pop dontneed reread
+		drop file-1 file-2 file-3)
+	for i in {1..12}; do
+		row=${names[i]}
+		vm_near "$(vm_row "$row" 7)" "${rss[i]}" 1
+		((i > 1)) || continue
+		d=$((min[i] - min[i - 1]))
+		vm_near "$(vm_row "$row" 3)" "$d" 2 "$n"
+		vm_near "$(vm_row "$row" 4)" "$d" 2 "$n"
+		d=$((maj[i] - maj[i - 1]))
+		(($(vm_row "$row" 5) == d && $(vm_row "$row" 6) == d))
+	done
+
+	# first write: one fault per page, RSS + N pages
+	vm_near $((min[2] - min[1])) "$n" 2
+	vm_near $((rss[2] - rss[1])) "$nkb" 1
+	# second write: no fault, RSS unchanged
+	(($(vm_row write-2 4) <= 2 && min[3] - min[2] <= 2))
+	vm_near "${rss[3]}" "${rss[2]}" 1
+	# read of untouched pages: faults, but the zero page adds no RSS
+	vm_near $((min[4] - min[3])) "$n" 2
+	((rss[4] - rss[3] <= 8 * ps / 1024))
+	# MAP_POPULATE: the faults are taken inside mmap, none afterwards
+	vm_near $((min[5] - min[4])) "$n" 2
+	vm_near $((rss[5] - rss[4])) "$nkb" 1
+	((min[6] - min[5] <= 2))
+	# MADV_DONTNEED: RSS drops; reading faults again, zeros, no RSS
+	vm_near $((rss[6] - rss[7])) "$nkb" 1
+	vm_near $((min[8] - min[7])) "$n" 2
+	((rss[8] - rss[7] <= 8 * ps / 1024))
+	[[ $(mt_out_field zeros_after_dontneed) == "$n of $n pages" ]]
+	# the file: mapped pages count in RSS; a second pass takes no fault;
+	# mapped again from a warm page cache: minor faults only
+	vm_near $((rss[10] - rss[9])) "$nkb" 1
+	((min[11] - min[10] <= 2 && maj[11] == maj[10]))
+	((maj[12] == maj[11] && min[12] > min[11]))
+	d=$((min[10] - min[9] + maj[10] - maj[9]))
+	[[ $(mt_out_field file_faults) == "$d ($((maj[10] - maj[9])) major,"* ]]
+	# fault-around, explained: fewer faults than pages
+	((d < n))
+	grep -q 'fault_around_bytes' "$MT_OUT"
+	sdir=$(mt_out_field scratch_dir)
+	if [[ $(stat -f -c %T "$BATS_TEST_TMPDIR") == tmpfs ]]; then
+		grep -q "$BATS_TEST_TMPDIR is tmpfs" "$MT_OUT"
+	else
+		[[ $sdir == "$BATS_TEST_TMPDIR" ]]
+	fi
+	if ((res >= 0)); then
+		[[ $(mt_out_field cache_resident_after_drop) == "$res of $n pages" ]]
+	fi
+	if [[ $(stat -f -c %T "$sdir") == tmpfs ]]; then
+		grep -q 'the page cache is the only copy' "$MT_OUT"
+	elif [[ $(mt_out_field cache_resident_after_drop) == "0 of $n pages" ]]; then
+		# The cache was dropped: the disk was read, in major faults.
+		((maj[10] > maj[9]))
+	else
+		grep -q 'could not be dropped' "$MT_OUT"
+	fi
+	# The scratch file is gone.
+	[[ -z $(compgen -G "$BATS_TEST_TMPDIR/page_faults.*") ]]
+	vm_narrow "$MT_OUT"
+}
+
+@test "page_faults: TMPDIR on tmpfs: says so and uses /var/tmp" {
+	[[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]] ||
+		skip "/dev/shm is not tmpfs here"
+	[[ -w /var/tmp && $(stat -f -c %T /var/tmp) != tmpfs ]] ||
+		skip "/var/tmp is not a writable disk filesystem"
+	TMPDIR=/dev/shm run -0 "$PF" -n 64
+	[[ $output == *"note: /dev/shm is tmpfs: its page cache cannot"* ]]
+	[[ $(mt_out_field scratch_dir <(echo "$output")) == /var/tmp ]]
+}
+
+@test "page_faults: no disk filesystem: no major fault, explained" {
+	vm_is_root || skip "needs root to mount a tmpfs on /var/tmp"
+	run unshare -m sh -c 'mount -t tmpfs none /var/tmp &&
+		TMPDIR=/dev/shm exec "$1" -n 64' sh "$PF"
+	[[ $status == 0 ]] || skip "no private mount namespace here: $output"
+	[[ $output == *"scratch_fs: tmpfs"* ]]
+	[[ $output == *"the page cache is the only copy of the file"* ]]
+	[[ $output == *"file-1 "* ]]
+	# and it really took no major fault
+	(($(vm_row file-1 6 <(echo "$output")) == 0))
+}
+
+# --- mlock -------------------------------------------------------------------
+
+@test "mlock: --help exits 0, bad usage exits 2" {
+	run -0 "$ML" --help
+	[[ $output == usage:* ]]
+	run -2 "$ML" -x
+	[[ $output == *"unknown option"* ]]
+	run -2 "$ML" -n 0
+	run -2 "$ML" -n abc
+	run -2 "$ML" --pages=-1
+	run -2 "$ML" too many
+}
+
+# Step through mlock started as "$@" and check every row against
+# /proc/PID/status (VmLck, CapEff, VmSize), /proc/PID/limits and smaps.
+vm_check_mlock() {
+	local i ps cap lim vmlck locked region res lock sz vmsize name lo fut
+	local steps=" mapped mlock mlock-fit munlock over-limit mlockall future"
+	steps+=" munlockall "
+	ps=$(mt_pagesize)
+	mt_start "$@"
+	for i in {1..7}; do
+		mt_wait_pause "$i"
+		vmlck[i]=$(mt_status_kb "$MT_PID" VmLck)
+		# The region of the last row: the test reads its Locked.
+		region=$(awk -v steps="$steps" '
+			index(steps, " " $1 " ") && NF == 5 { r = $5 }
+			END { print r }' "$MT_OUT")
+		locked[i]=0
+		[[ $region != 0x* ]] ||
+			locked[i]=$(mt_smaps_kb "$MT_PID" "$region" Locked)
+		case $i in
+		1)
+			cap=$(($((16#$(awk '$1 == "CapEff:" { print $2 }' \
+				"/proc/$MT_PID/status"))) >> 14 & 1))
+			lim=$(awk '/^Max locked memory/ { print $4 }' \
+				"/proc/$MT_PID/limits")
+			;;
+		5)
+			# mlockall: VmLck is the size of every mapping marked
+			# "lo" (VM_LOCKED) in smaps.
+			lo=$(awk '/^Size:/ { s = $2 }
+				/^VmFlags:/ && / lo( |$)/ { t += s }
+				END { print t + 0 }' "/proc/$MT_PID/smaps")
+			vmsize=$(mt_status_kb "$MT_PID" VmSize)
+			;;
+		6)
+			fut=$(awk '/^Size:/ { s = $2 }
+				/^VmFlags:/ && / lo( |$)/ { t += s }
+				END { print t + 0 }' "/proc/$MT_PID/smaps")
+			;;
+		esac
+		mt_resume
+	done
+	mt_finish
+	((MT_STATUS == 0))
+	cat "$MT_OUT"
+	vm_narrow "$MT_OUT"
+
+	# The limit and the capability, as the kernel sees them.
+	[[ $(mt_out_field cap_ipc_lock) == "$( ((cap)) && echo yes || echo no)" ]]
+	if [[ $lim == unlimited ]]; then
+		[[ $(mt_out_field rlimit_memlock) == unlimited ]]
+	else
+		(($(vm_word rlimit_memlock) == lim))
+	fi
+	# Every row: VmLck and the region's Locked field as read by the test.
+	local rows=(- mapped mlock munlock over-limit mlockall future munlockall)
+	for i in {1..7}; do
+		name=${rows[i]}
+		((i == 2)) && grep -q '^mlock-fit ' "$MT_OUT" && name=mlock-fit
+		(($(vm_row "$name" 3) == vmlck[i]))
+		(($(vm_row "$name" 4) == locked[i]))
+	done
+
+	sz=$(vm_word region_size)
+	lock=$(vm_word lock_size)
+	# mlock: VmLck and Locked are what was locked; munlock: nothing.
+	((vmlck[1] == 0 && vmlck[2] == lock / 1024 && locked[2] == lock / 1024))
+	((vmlck[3] == 0 && locked[3] == 0))
+	if ((cap)) || [[ $lim == unlimited ]] || ((sz <= lim)); then
+		((lock == sz))
+	else
+		# Past the limit without CAP_IPC_LOCK: refused, explained, and
+		# what fits is locked instead.
+		[[ $(vm_row mlock 2) == ENOMEM || $(vm_row mlock 2) == EPERM ]]
+		grep -q 'RLIMIT_MEMLOCK' "$MT_OUT"
+		((lock == lim / ps * ps))
+	fi
+	# One page over the limit.
+	res=$(vm_row over-limit 2)
+	if [[ $lim == unlimited ]]; then
+		[[ $res == skip ]]
+	elif ((cap)); then
+		if ((lim <= 64 << 20)); then
+			[[ $res == ok ]]
+			((vmlck[4] == (lim / ps + 1) * ps / 1024))
+			((locked[4] == vmlck[4]))
+			grep -q 'CAP_IPC_LOCK' "$MT_OUT"
+		fi
+	else
+		[[ $res == ENOMEM || ($res == EPERM && $lim == 0) ]]
+		((vmlck[4] == 0))
+		grep -q "pass RLIMIT_MEMLOCK ($lim bytes)\|RLIMIT_MEMLOCK is 0" \
+			"$MT_OUT"
+	fi
+	# mlockall(MCL_CURRENT | MCL_FUTURE), then a new mapping.
+	res=$(vm_row mlockall 2)
+	if [[ $res == ok ]]; then
+		((vmlck[5] == lo && vmlck[5] >= vmsize / 2))
+		((locked[5] == lock / 1024 || lock == 0))
+		if [[ $(vm_row future 2) == ok ]]; then
+			((vmlck[6] == fut && locked[6] == sz / 1024))
+		else
+			grep -q 'mmap of' "$MT_OUT"
+		fi
+	else
+		# Refused: an ordinary process whose VmSize exceeds the limit.
+		((!cap))
+		[[ $lim != unlimited ]]
+		((vmsize * 1024 > lim))
+		grep -q 'mlockall(MCL_CURRENT | MCL_FUTURE): ' "$MT_OUT"
+		((vmlck[5] == 0))
+	fi
+	((vmlck[7] == 0))
+}
+
+@test "mlock: VmLck and smaps Locked follow mlock, munlock, mlockall" {
+	vm_check_mlock "$ML"
+}
+
+@test "mlock: RLIMIT_MEMLOCK of 64 KiB (CAP_IPC_LOCK ignores it)" {
+	vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
+	if vm_is_root; then
+		grep -q 'lets it pass' "$MT_OUT"
+	else
+		[[ $(vm_row mlock 2) == ENOMEM ]]
+		[[ $(vm_row mlockall 2) == ENOMEM ]]
+	fi
+}
+
+@test "mlock: RLIMIT_MEMLOCK of 64 KiB without CAP_IPC_LOCK" {
+	if vm_is_root; then
+		command -v setpriv >/dev/null || skip "setpriv is missing"
+		vm_check_mlock setpriv --bounding-set=-ipc_lock \
+			--inh-caps=-ipc_lock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
+	else
+		vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
+	fi
+	[[ $(mt_out_field cap_ipc_lock) == no ]]
+	[[ $(vm_row mlock 2) == ENOMEM ]]
+	[[ $(vm_row over-limit 2) == ENOMEM ]]
+	grep -q 'locking only the 65536 bytes that fit' "$MT_OUT"
+}
+
+@test "mlock: RLIMIT_MEMLOCK of 0 without CAP_IPC_LOCK: EPERM, explained" {
+	local pre=()
+	if vm_is_root; then
+		command -v setpriv >/dev/null || skip "setpriv is missing"
+		pre=(setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock)
+	fi
+	run -0 "${pre[@]}" bash -c 'ulimit -l 0 && exec "$0"' "$ML"
+	[[ $(vm_row mlock 2 <(echo "$output")) == EPERM ]]
+	[[ $output == *"RLIMIT_MEMLOCK is 0 and this process has no CAP_IPC_LOCK"* ]]
+	[[ $(mt_out_field lock_size <(echo "$output")) == 0 ]]
+}
+
+# --- memstat -----------------------------------------------------------------
+
+@test "memstat: --help exits 0, bad usage and bad PIDs exit 2" {
+	run -0 "$MS" --help
+	[[ $output == usage:* ]]
+	run -2 "$MS" --bogus
+	[[ $output == *"unknown option"* ]]
+	run -2 "$MS" 0
+	[[ $output == *"bad PID '0'"* ]]
+	run -2 "$MS" abc
+	run -2 "$MS" 12x
+	run -2 "$MS" -- -5
+	run -2 "$MS" ''
+	run -2 "$MS" 99999999999999999999
+	run -2 "$MS" 1 2
+}
+
+@test "memstat: a PID that does not exist exits 1 with a message" {
+	local pid
+	# PIDs are below pid_max: this one cannot exist.
+	pid=$(</proc/sys/kernel/pid_max)
+	run -1 "$MS" "$pid"
+	[[ $output == *"there is no process $pid"* ]]
+}
+
+@test "memstat: a kernel thread has no user memory: exit 1" {
+	[[ $(</proc/2/comm) == kthreadd ]] || skip "PID 2 is not kthreadd here"
+	run -1 "$MS" 2
+	[[ $output == *"no user address space"* ||
+		$output == *"needs the right to ptrace"* ]]
+}
+
+@test "memstat: another user's process: permission explained, exit 1" {
+	local pre=()
+	if vm_is_root; then
+		command -v setpriv >/dev/null || skip "setpriv is missing"
+		pre=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	fi
+	vm_is_root || [[ $(stat -c %u /proc/1) != "$(id -u)" ]] ||
+		skip "PID 1 runs as this user"
+	run -1 "${pre[@]}" "$MS" 1
+	[[ $output == *"/proc/1/smaps_rollup: Permission denied"* ]]
+	[[ $output == *"needs the right to ptrace"* ]]
+}
+
+@test "memstat: totals of a sleeping process = smaps_rollup, pmap -X" {
+	local sp total i
+	vm_private_libs "$(command -v sleep)"
+	# Three sleeps share the copies: each page counts 1/3 in PSS, so the
+	# per-mapping rounding shows.
+	for i in 1 2 3; do
+		"${VM_RUN[@]}" "$VM_LIB/sleep" 30 3>&- &
+		VM_KILL+=" $!"
+	done
+	sp=${VM_KILL# }
+	sp=${sp%% *}
+	for i in $VM_KILL; do
+		vm_wait_asleep "$i"
+	done
+	vm_memstat_vs_rollup "$sp"
+	# the per-mapping rows: the Rss column sums to the total
+	total=$(awk '$1 ~ /^0x/ { if ($3 ~ /^[0-9]+$/) s += $3; else bad = 1 }
+		END { print bad ? -1 : s }' "$MT_OUT")
+	((total == -1 || total * 1024 == $(vm_word rss)))
+	grep -q "^pid: $sp " "$MT_OUT"
+	grep -q ' libc.so.6$' "$MT_OUT"
+	command -v pmap >/dev/null || skip "pmap (procps) is missing: no pmap check"
+	# pmap -X: the Rss column of its total line.
+	run -0 pmap -X "$sp"
+	total=$(awk 'NR == 2 { for (i = 1; i <= NF; i++)
+			if ($i == "Size") s = i; else if ($i == "Rss") r = i }
+		{ last = $0 }
+		END { split(last, f); print f[r - s + 1] }' <<<"$output")
+	((total * 1024 == $(vm_word rss)))
+}
+
+@test "memstat -s: totals of a paused demo equal its smaps_rollup" {
+	local pf pf_fd
+	vm_private_libs "$PF"
+	mt_start "${VM_RUN[@]}" "$VM_LIB/page_faults" -n 64
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	# Keep the paused demo aside while memstat takes over MT_PID.
+	pf=$MT_PID pf_fd=$MT_FD VM_KILL=$MT_PID MT_FD='' MT_PID=''
+	vm_memstat_vs_rollup "$pf" -s
+	[[ -z $(grep '^ *Address' "$MT_OUT") ]]
+	grep -q "^pid: $pf " "$MT_OUT"
+	exec {pf_fd}>&-
+	wait "$pf" || true
+}
+
+@test "memstat: a process sharing the system's libc: RSS and swap exact" {
+	local sp
+	sleep 30 3>&- &
+	sp=$!
+	VM_KILL=$sp
+	vm_wait_asleep "$sp"
+	run -0 "$MS" -s "$sp"
+	vm_read_pss "$sp"
+	(($(vm_word rss <(echo "$output")) == VM_RSS * 1024))
+	(($(vm_word swap <(echo "$output")) == VM_SWAP * 1024))
+	[[ $output == *"pid: $sp (sleep)"* ]]
+}
+
+@test "memstat: with no PID it shows itself" {
+	local rss
+	mt_start "$MS"
+	mt_wait_pause 1
+	rss=$(awk '$1 == "Rss:" { print $2 }' "/proc/$MT_PID/smaps_rollup")
+	mt_resume
+	mt_finish
+	((MT_STATUS == 0))
+	grep -q "^pid: $MT_PID (memstat)$" "$MT_OUT" ||
+		grep -q "^pid: [0-9]* (memstat)$" "$MT_OUT"
+	grep -q '^ *Address  Size   Rss   Pss  ShCl  ShDi  PrCl  PrDi  Swap' \
+		"$MT_OUT"
+	grep -q ' \[stack\]$' "$MT_OUT"
+	# Reading itself, memstat may still fault in a little libc code after
+	# its read (it warms up what it can): allow one fault-around, 64 KiB.
+	(($(vm_word rss) <= rss * 1024 && $(vm_word rss) + 65536 >= rss * 1024))
+	vm_narrow "$MT_OUT"
+}
+
+# ---------------------------------------------------------------------------
+# vm/thp and vm/smaps_dirty
+# ---------------------------------------------------------------------------
+
+THP=/sys/kernel/mm/transparent_hugepage
+
+# The [selected] word of a sysfs mode file; empty if there is none.
+sysfs_mode() {
+	sed -n 's/.*\[\([^]]*\)\].*/\1/p' "$1" 2>/dev/null
+}
+
+# The THP mode that decides for PMD-sized pages: the per-size switch
+# (kernel 6.8+) unless it says "inherit", else the top-level one.
+thp_effective() {
+	local hp=$1 m
+	m=$(sysfs_mode "$THP/hugepages-$((hp / 1024))kB/enabled")
+	if [[ -z $m || $m == inherit ]]; then
+		m=$(sysfs_mode "$THP/enabled")
+	fi
+	echo "${m:-unknown}"
+}
+
+vmstat() {
+	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' \
+		/proc/vmstat
+}
+
+# smaps_fields PID ADDR...: "ADDR FIELD KB" for every field of the smaps
+# entry holding each ADDR, in one pass (mt_smaps_kb per field is too slow
+# for 140 figures; the test cross-checks this reader against it).
+# Addresses compare as 16-digit zero-padded hex strings.
+smaps_fields() {
+	local pid=$1
+	shift
+	awk -v list="$*" '
+	function pad(h) {
+		sub(/^0x/, "", h)
+		h = tolower(h)
+		while (length(h) < 16) h = "0" h
+		return h
+	}
+	BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) p[i] = pad(a[i]) }
+	$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ {
+		split($1, r, "-")
+		lo = pad(r[1]); hi = pad(r[2]); cur = ""
+		for (i = 1; i <= n; i++)
+			if (p[i] >= lo && p[i] < hi) cur = cur " " a[i]
+		next
+	}
+	cur != "" && $1 ~ /:$/ && $3 == "kB" {
+		m = split(cur, c, " ")
+		for (i = 1; i <= m; i++) print c[i], substr($1, 1, length($1) - 1), $2
+	}' "/proc/$pid/smaps"
+}
+
+# First number of a "name: value" line.
+num() {
+	local v
+	v=$(mt_out_field "$1")
+	echo "${v%% *}"
+}
+
+# --- thp -------------------------------------------------------------------
+
+@test "thp: --help exits 0, usage errors exit 2" {
+	local p=$MT_TOP/vm/thp s
+	run -0 "$p" --help
+	[[ $output == usage:* ]]
+	run -2 "$p" --bogus
+	[[ $output == *usage:* ]]
+	run -2 "$p" extra
+	for s in 0 -1 +4M 12X 4MB '' ' 4M' 1T 0x10 99999999999999999999 \
+		18446744073709551615G 1048576G; do
+		run -2 "$p" -s "$s"
+		[[ $output == "thp: "* ]] || false
+	done
+	run -2 "$p" --size=
+}
+
+@test "thp: faults, AnonHugePages and the mode agree with the kernel" {
+	local ps hp mode addr naddr line size f0 f1 f2 f3 j0 j1 j2 j3
+	local ahp rss nahp nrss a0 a1 b0 b1 nr
+	ps=$(mt_pagesize)
+	hp=$(cat "$THP/hpage_pmd_size" 2>/dev/null) || skip "no THP in kernel"
+	mode=$(thp_effective "$hp")
+
+	mt_start "$MT_TOP/vm/thp"
+	mt_wait_pause 1
+	addr=$(num huge_region)
+	f0=$(mt_stat_field "$MT_PID" 10)
+	j0=$(mt_stat_field "$MT_PID" 12)
+	a0=$(vmstat thp_fault_alloc)
+	b0=$(vmstat thp_fault_fallback)
+	mt_resume
+	mt_wait_pause 2
+	f1=$(mt_stat_field "$MT_PID" 10)
+	j1=$(mt_stat_field "$MT_PID" 12)
+	a1=$(vmstat thp_fault_alloc)
+	b1=$(vmstat thp_fault_fallback)
+	size=$(num region_size)
+	# The region is one mapping of its own, aligned to the huge page.
+	line=$(mt_maps_line "$MT_PID" "$addr")
+	[[ $(mt_hex "$((16#${line%%-*}))") == "$addr" ]]
+	line=${line%% *}
+	(( 16#${line#*-} - 16#${line%-*} == size ))
+	(( addr % hp == 0 && size % hp == 0 && size > 0 ))
+	ahp=$(mt_smaps_kb "$MT_PID" "$addr" AnonHugePages)
+	rss=$(mt_smaps_kb "$MT_PID" "$addr" Rss)
+	mt_resume
+	mt_wait_pause 3
+	naddr=$(num nohuge_region)
+	f2=$(mt_stat_field "$MT_PID" 10)
+	j2=$(mt_stat_field "$MT_PID" 12)
+	mt_resume
+	mt_wait_pause 4
+	f3=$(mt_stat_field "$MT_PID" 10)
+	j3=$(mt_stat_field "$MT_PID" 12)
+	nahp=$(mt_smaps_kb "$MT_PID" "$naddr" AnonHugePages)
+	nrss=$(mt_smaps_kb "$MT_PID" "$naddr" Rss)
+	line=$(mt_maps_line "$MT_PID" "$naddr")
+	[[ $(mt_hex "$((16#${line%%-*}))") == "$naddr" ]]
+	mt_resume
+	mt_wait_pause 5
+	nr=$(cat /proc/sys/vm/nr_hugepages)
+	mt_finish
+	[[ $MT_STATUS == 0 ]]
+
+	# The settings, read by the test from sysfs and getconf.
+	[[ $(num page_size) == "$ps" ]]
+	[[ $(num hpage_pmd_size) == "$hp" ]]
+	[[ $(num thp_enabled) == "$(sysfs_mode "$THP/enabled")" ]]
+	[[ $(num thp_defrag) == "$(sysfs_mode "$THP/defrag")" ]]
+	[[ $(num thp_effective) == "$mode" ]]
+
+	# Fault counts: /proc/PID/stat deltas between the pauses.
+	[[ $(num huge_faults) == $((f1 - f0)) ]]
+	[[ $(num huge_major_faults) == $((j1 - j0)) ]]
+	[[ $(num nohuge_faults) == $((f3 - f2)) ]]
+	[[ $(num nohuge_major_faults) == $((j3 - j2)) ]]
+	# Without huge pages: one fault per small page.
+	(( f3 - f2 == size / ps ))
+
+	# smaps of each mapping, read by the test at the pause.
+	[[ $(num huge_anon_huge_pages) == $((ahp * 1024)) ]]
+	[[ $(num huge_rss) == $((rss * 1024)) ]]
+	[[ $(num nohuge_anon_huge_pages) == $((nahp * 1024)) ]]
+	[[ $(num nohuge_rss) == $((nrss * 1024)) ]]
+	(( nahp == 0 && rss * 1024 == size && nrss * 1024 == size ))
+
+	# System-wide THP counters: the program read them inside the
+	# test's window, so its deltas are no larger than the test's, and
+	# at least as large as the huge pages this process got.
+	(( $(num huge_thp_fault_alloc_delta) <= a1 - a0 ))
+	(( $(num huge_thp_fault_alloc_delta) >= ahp * 1024 / hp ))
+	(( $(num huge_thp_fault_fallback_delta) <= b1 - b0 ))
+
+	if [[ $mode == always || $mode == madvise ]] &&
+		[[ $(num process_thp_disabled) == no ]]; then
+		if (( ahp > 0 && ahp * 1024 % hp == 0 )); then
+			# All huge: one fault per huge page.
+			if (( ahp * 1024 == size )); then
+				(( f1 - f0 == size / hp ))
+			fi
+		else
+			[[ $(num huge_fallback) == yes ]]
+			grep -q '^fallback_reason: .' "$MT_OUT"
+		fi
+		if (( ahp * 1024 == size )); then
+			[[ $(num huge_fallback) == no ]]
+		fi
+	elif [[ $mode == never ]]; then
+		(( ahp == 0 ))
+		grep -q "^thp_note: THP is 'never'" "$MT_OUT"
+		[[ $(num huge_fallback) == yes ]]
+		[[ $(mt_out_field fallback_reason) == *never* ]]
+	fi
+
+	# MAP_HUGETLB: with no pool the program explains nr_hugepages.
+	[[ $(num nr_hugepages) == "$nr" ]]
+	if (( nr == 0 )); then
+		[[ $(mt_out_field hugetlb_mmap) == failed:* ]]
+		grep -q '^hugetlb_why: nr_hugepages is 0' "$MT_OUT"
+		grep -q 'echo 4 > /proc/sys/vm/nr_hugepages' "$MT_OUT"
+	fi
+	grep -q '^timing: skipped' "$MT_OUT"
+}
+
+@test "thp: MAP_HUGETLB page agrees with smaps when the pool has pages" {
+	local nr addr n f0 f1
+	nr=$(cat /proc/sys/vm/nr_hugepages)
+	(( nr > 0 )) || skip "vm.nr_hugepages is 0 (explanation tested above)"
+	mt_start "$MT_TOP/vm/thp"
+	for n in 1 2 3; do
+		mt_wait_pause "$n"
+		mt_resume
+	done
+	mt_wait_pause 4
+	f0=$(mt_stat_field "$MT_PID" 10)
+	mt_resume
+	mt_wait_pause 5
+	f1=$(mt_stat_field "$MT_PID" 10)
+	if [[ $(mt_out_field hugetlb_mmap) != ok ]]; then
+		mt_finish
+		grep -q '^hugetlb_why: ' "$MT_OUT"
+		return 0
+	fi
+	addr=$(num hugetlb_region)
+	[[ $(num hugetlb_kernel_page_size) == \
+		$(($(mt_smaps_kb "$MT_PID" "$addr" KernelPageSize) * 1024)) ]]
+	[[ $(num hugetlb_private) == \
+		$(($(mt_smaps_kb "$MT_PID" "$addr" Private_Hugetlb) * 1024)) ]]
+	mt_finish
+	[[ $MT_STATUS == 0 ]]
+	[[ $(num hugetlb_faults) == $((f1 - f0)) ]]
+	[[ $(num hugetlb_faults) == 1 ]]
+}
+
+@test "thp: --time -s rounds up, counts its faults, says timings are noisy" {
+	local ps hp f0 f1 n
+	ps=$(mt_pagesize)
+	hp=$(cat "$THP/hpage_pmd_size" 2>/dev/null) ||
+		hp=$((ps * ps / 8))
+	mt_start "$MT_TOP/vm/thp" --time -s 3M
+	for n in 1 2 3 4; do
+		mt_wait_pause "$n"
+		mt_resume
+	done
+	mt_wait_pause 5
+	f0=$(mt_stat_field "$MT_PID" 10)
+	mt_resume
+	mt_wait_pause 6
+	f1=$(mt_stat_field "$MT_PID" 10)
+	mt_finish
+	[[ $MT_STATUS == 0 ]]
+	# 3 MiB rounded up to whole huge pages.
+	[[ $(num timing_size) == $(((3145728 + hp - 1) / hp * hp)) ]]
+	[[ $(num timing_faults_total) == $((f1 - f0)) ]]
+	grep -q '^timing_note: timings are noisy on a VM' "$MT_OUT"
+	grep -q '^first touch (ms) ' "$MT_OUT"
+	grep -q '^random reads (ms) ' "$MT_OUT"
+	grep -q '^faults per touch ' "$MT_OUT"
+}
+
+# --- smaps_dirty -----------------------------------------------------------
+
+@test "smaps_dirty: usage" {
+	run -0 "$MT_TOP/vm/smaps_dirty" --help
+	[[ $output == usage:* ]]
+	run -2 "$MT_TOP/vm/smaps_dirty" --bogus
+	[[ $output == *usage:* ]]
+	run -2 "$MT_TOP/vm/smaps_dirty" extra
+}
+
+@test "smaps_dirty: every figure matches smaps of that process at the pause" {
+	local ps kb n who m f pid cpid addr line key got pat checked=0
+	local -A ours addrs names
+	local fields=(Rss Pss Shared_Dirty Private_Dirty Anonymous)
+	local maps=(private-anon shared-anon private-file shared-file)
+	ps=$(mt_pagesize)
+	kb=$((2 * ps / 1024))
+	pat=$(IFS='|'; echo "${fields[*]}")
+	export TMPDIR=$BATS_TEST_TMPDIR/scratch
+	mkdir -p "$TMPDIR"
+
+	mt_start "$MT_TOP/vm/smaps_dirty"
+	for n in 1 2 3 4; do
+		mt_wait_pause "$n"
+		if (( n == 1 )); then
+			for m in "${maps[@]}"; do
+				addrs[$m]=$(num "${m/-/_}")
+				names[${addrs[$m]}]=$m
+				# Its own mapping, two pages long.
+				line=$(mt_maps_line "$MT_PID" "${addrs[$m]}")
+				[[ $(mt_hex "$((16#${line%%-*}))") == \
+					"${addrs[$m]}" ]]
+				line=${line%% *}
+				(( 16#${line#*-} - 16#${line%-*} == 2 * ps ))
+			done
+			# The scratch file, under $TMPDIR, already unlinked.
+			grep -q "$TMPDIR/smaps_dirty\..* (deleted)$" \
+				"/proc/$MT_PID/maps"
+		fi
+		if (( n == 2 )); then
+			cpid=$(num child_pid)
+			# The pause line names the parent and the child.
+			[[ $(mt_pause_line 2) == \
+				"[pause 2] pid $MT_PID: "*"child $cpid"* ]]
+			[[ $(awk '{ print $4 }' "/proc/$cpid/stat") == \
+				"$MT_PID" ]]
+		fi
+		for who in parent child; do
+			pid=$MT_PID
+			if [[ $who == child ]]; then
+				(( n >= 2 )) || continue
+				pid=$cpid
+			fi
+			while read -r addr f got; do
+				ours[$n.$who.${names[$addr]}.$f]=$got
+			done < <(smaps_fields "$pid" "${addrs[@]}" |
+				grep -E " ($pat) ")
+			# The bulk reader agrees with helpers.bash.
+			m=${maps[n - 1]}
+			f=${fields[n]}
+			[[ ${ours[$n.$who.$m.$f]} == \
+				"$(mt_smaps_kb "$pid" "${addrs[$m]}" "$f")" ]]
+		done
+		mt_resume
+	done
+	[[ $(num parent_pid) == "$MT_PID" ]]
+	mt_finish
+	[[ $MT_STATUS == 0 ]]
+
+	# Each table row "who mapping Rss Pss Shared_Dirty Private_Dirty
+	# Anonymous" under "stage N:" against the test's own reading.
+	while read -r n who m got; do
+		read -ra got <<<"$got"
+		for i in 0 1 2 3 4; do
+			key=$n.$who.$m.${fields[i]}
+			[[ -n ${ours[$key]+set} ]] || {
+				echo "no reading for $key" >&2; false; }
+			[[ ${got[i]} == "${ours[$key]}" ]] || {
+				echo "$key: printed ${got[i]}," \
+					"smaps ${ours[$key]}" >&2; false; }
+			checked=$((checked + 1))
+		done
+	done < <(awk '/^stage [0-9]+:/ { s = $2 + 0 }
+		($1 == "parent" || $1 == "child") && NF == 7 {
+			print s, $1, $2, $3, $4, $5, $6, $7 }' "$MT_OUT")
+	# 4 stages of the parent, 3 of the child, 4 mappings, 5 fields.
+	(( checked == (4 + 3) * 4 * 5 ))
+
+	# The test's own reading: two pages written into each mapping.
+	for m in "${maps[@]}"; do
+		(( ours[1.parent.$m.Rss] == kb ))
+		(( ours[1.parent.$m.Private_Dirty] == kb ))
+	done
+	# The child is gone (no orphan, no zombie), the scratch file too.
+	run -1 kill -0 "$cpid"
+	[[ -z $(ls -A "$TMPDIR") ]]
+}
+
+@test "smaps_dirty: the child dies with its parent" {
+	local cpid i state=
+	mt_start "$MT_TOP/vm/smaps_dirty"
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	cpid=$(num child_pid)
+	kill -0 "$cpid"
+	kill -9 "$MT_PID"
+	# PR_SET_PDEATHSIG kills it; init then reaps it. Gone, or a
+	# zombie ("Z") waiting for init, but never running on.
+	for ((i = 0; i < 100; i++)); do
+		state=$(awk '{ print $3 }' "/proc/$cpid/stat" 2>/dev/null) ||
+			break
+		[[ $state == Z ]] && break
+		sleep 0.02
+	done
+	[[ -z $state || $state == Z ]]
+}
