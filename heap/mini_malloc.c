@@ -889,7 +889,7 @@ static void show_aligned(void)
 		size_t align;
 	} t[] = {
 		{ "posix_memalign(64, 100)", 64 },
-		{ "aligned_alloc(4096, 4096)", 4096 },
+		{ "aligned_alloc(1024, 2048)", 1024 },
 		{ "memalign(256, 10)", 256 },
 		{ "valloc(100)", 0 },
 		{ "pvalloc(100)", 0 },
@@ -898,7 +898,7 @@ static void show_aligned(void)
 
 	if (mm_posix_memalign(&p[0], 64, 100))
 		p[0] = NULL;
-	p[1] = mm_aligned_alloc(4096, 4096);
+	p[1] = mm_aligned_alloc(1024, 2048);
 	p[2] = mm_memalign(256, 10);
 	p[3] = mm_valloc(100);
 	p[4] = mm_pvalloc(100);
@@ -1069,7 +1069,7 @@ static double now(void)
 
 /* --- 10d. --bench ------------------------------------------------------ */
 
-#define BENCH_SLOTS 4096
+#define BENCH_SLOTS (1 << 12)
 
 /* ops times: pick a random slot; free it if full, else malloc 16 B..64 KiB
  * and touch its first and last byte. Then free what is left. */
@@ -1170,8 +1170,8 @@ static void stress_one(struct slot *s, uint64_t r)
 {
 	const struct allocator *api = stress_api;
 	size_t n = (r & 63) == 0 ? rnd_size(r >> 8, 300 << 10) :
-				   rnd_size(r >> 8, 4096);
-	size_t align = (size_t)16 << ((r >> 40) % 9);	/* 16..4096 */
+				   rnd_size(r >> 8, 1 << 12);
+	size_t align = (size_t)16 << ((r >> 40) % 9);	/* 16 B to 4 KiB */
 	size_t keep;
 
 	if (s->p) {

@@ -75,6 +75,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +202,7 @@ static ssize_t read_file(const char *path, void *buf, size_t size)
  * pipe. In step mode the child is held alive during a pause. */
 static void run(int n, uintptr_t addr[NKINDS])
 {
-	static char buf[1024], exe[4096];
+	static char buf[1024], exe[PATH_MAX];
 	int out[2], in[2] = { -1, -1 }, status, i, got = 0;
 	size_t len = 0;
 	ssize_t r;

@@ -211,7 +211,7 @@ static int stack_bounds(uintptr_t *lo, uintptr_t *hi)
 /* stack_guard_gap in pages: from the kernel command line, else 256. */
 static unsigned long guard_gap_pages(int *from_cmdline)
 {
-	static char cmdline[4096];
+	static char cmdline[8192];
 	const char *key = "stack_guard_gap=", *p = cmdline;
 
 	*from_cmdline = 0;

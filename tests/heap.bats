@@ -711,7 +711,7 @@ mini_thp_always() {
 	while read -r call addr ok usable; do
 		case $call in
 		posix_memalign*) align=64 want=100 ;;
-		aligned_alloc*) align=4096 want=4096 ;;
+		aligned_alloc*) align=1024 want=2048 ;;
 		memalign*) align=256 want=10 ;;
 		valloc*) align=$ps want=100 ;;
 		pvalloc*) align=$ps want=$ps ;;

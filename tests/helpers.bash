@@ -29,6 +29,7 @@ bats_require_minimum_version 1.5.0
 : "${BATS_TEST_TIMEOUT:=60}"
 export BATS_TEST_TIMEOUT
 
+# shellcheck disable=SC2034 # MT_TOP and MT_STATUS are for the test files
 MT_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
 # --- driver -----------------------------------------------------------------
@@ -85,6 +86,7 @@ mt_finish() {
 		kill -9 "$MT_PID" 2>/dev/null
 	fi
 	MT_STATUS=0
+	# shellcheck disable=SC2034
 	wait "$MT_PID" || MT_STATUS=$?
 	MT_PID=
 }

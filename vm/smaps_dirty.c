@@ -48,6 +48,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +264,7 @@ static void order(char c)
 static int scratch_file(void)
 {
 	const char *dir = getenv("TMPDIR");
-	char path[4096];
+	char path[PATH_MAX];
 	int fd;
 
 	if (!dir || !*dir)
