@@ -55,7 +55,23 @@ TOUR := $(filter $(PROGRAMS),$(TOUR_FIRST)) \
 .DEFAULT_GOAL := all
 .SUFFIXES:
 
+# Rebuild everything when the compiler or the flags change, so that
+# `make test CC=clang` after a gcc build tests clang's programs: .flags holds
+# the flags of the last build and is rewritten (newer) when they differ.
+BUILD_FLAGS = $(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+ifneq ($(file <.flags),$(BUILD_FLAGS))
+$(file >.flags,$(BUILD_FLAGS))
+endif
+.flags: ;
+
+# `make -j clean all` must not build and delete at the same time.
+ifneq ($(filter clean,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+
 all: $(PROGRAMS) $(EXTRAS)
+
+$(PROGRAMS) $(EXTRAS): .flags
 
 %: %.c
 	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
@@ -81,7 +97,7 @@ test: all
 	BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-60} $(BATS) $(BATS_FLAGS) tests/
 
 clean:
-	rm -f $(PROGRAMS) $(EXTRAS)
+	rm -f $(PROGRAMS) $(EXTRAS) .flags
 
 help:
 	@echo "Targets:"
