@@ -140,8 +140,8 @@ static void help(void)
 	"moved. Also prints /proc/sys/kernel/randomize_va_space and whether\n"
 	"the binary is a PIE (ELF type ET_DYN).\n"
 	"\n"
-	"  --no-aslr  run the two children with personality ADDR_NO_RANDOMIZE\n"
-	"             (like setarch -R): nothing moves\n"
+	"  --no-aslr  run the two children with the personality flag\n"
+	"             ADDR_NO_RANDOMIZE (like setarch -R): nothing moves\n"
 	"  --step     pause while each run is alive (MEMTOUR_STEP=1 too)\n"
 	"  --help     this text\n");
 }

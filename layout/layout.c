@@ -33,7 +33,7 @@
  *   the table "region address what mapping": one row per object; mapping is
  *   "START-END PERMS NAME" of the /proc/self/maps line holding the address
  *   (NAME is the file's basename, [heap], [stack], [vdso] or anonymous)
- *   executable: PIE | non-PIE | static-PIE | static
+ *   executable: PIE | non-PIE   (ELF type ET_DYN or ET_EXEC)
  *   load base: 0x...     (= &__executable_start, the binary's first byte)
  *   etext: 0x...  edata: 0x...  end: 0x...  break: 0x...  (= sbrk(0))
  *   data segment: 0x...  (start of the writable PT_LOAD segment)
@@ -72,7 +72,7 @@ const char const_global[] = "a const global: a real object in .rodata";
 int init_global = 42;
 int uninit_global;
 
-#define LARGE_MALLOC (1024 * 1024)	/* above glibc's 128 KiB mmap threshold */
+#define LARGE_MALLOC (1024 * 1024)	/* above malloc's mmap threshold */
 #define MAX_MAPS 256
 #define MAX_ROWS 24
 
@@ -100,7 +100,7 @@ struct row {
 };
 static struct row rows[MAX_ROWS];
 static int nrows;
-static const char *kind;		/* PIE, non-PIE, static-PIE, static */
+static const char *kind;		/* PIE or non-PIE */
 
 /* The pause protocol (GUIDE.md): print one line, flush it, then wait for a
  * line on stdin; EOF means go on. read(2), not stdio: no hidden malloc. */
@@ -130,7 +130,7 @@ static void die(const char *what)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s [--map] [--svg FILE|-] [--force] [--step]\n",
+	fprintf(f, "usage: %s [--map] [--svg FILE] [--force] [--step]\n",
 		prog);
 }
 
@@ -147,8 +147,7 @@ static void help(void)
 "               top, gaps between mappings marked with their size\n"
 "  --svg FILE   also write that picture as a standalone SVG to FILE.\n"
 "               FILE must not exist: layout never overwrites a file\n"
-"               unless --force is given too. FILE '-' writes only the\n"
-"               SVG to stdout (no table, no pause)\n"
+"               unless --force is given too\n"
 "  --force      let --svg FILE replace an existing FILE\n"
 "  --step       pause at the end (also MEMTOUR_STEP=1) so you can\n"
 "               compare with cat /proc/PID/maps\n"
@@ -160,13 +159,6 @@ static void usage_error(const char *msg)
 	fprintf(stderr, "%s: %s\n", prog, msg);
 	usage(stderr);
 	exit(2);
-}
-
-static void refuse(const char *path)
-{
-	fprintf(stderr, "%s: %s exists; not overwriting it (add --force to "
-		"replace it)\n", prog, path);
-	exit(1);
 }
 
 /* 65536 -> "64 KiB", 1536 -> "1.5 KiB", 100 -> "100 B" */
@@ -276,47 +268,27 @@ static struct row *add_row(const char *region, const char *what,
 	return &rows[nrows++];
 }
 
-/* dl_iterate_phdr() calls this first for the program itself (even when
- * it was started as "ld.so ./layout"): keep its program headers. */
-static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+/* The start of the writable PT_LOAD segment (.init_array ... .data .bss).
+ * The ELF header is mapped at the load base and says where the program
+ * headers are; the first PT_LOAD maps the file from offset 0, so the load
+ * bias is load base - its p_vaddr (0 for a non-PIE). 0 if none. */
+static uintptr_t data_segment(void)
 {
-	(void)size;
-	*(struct dl_phdr_info *)data = *info;
-	return 1;		/* stop after the first */
-}
-
-/* The start of the writable PT_LOAD segment (.init_array ... .data .bss),
- * from the program headers plus the load bias (0 for a non-PIE), and
- * whether there is a PT_INTERP header, i.e. a dynamic loader. */
-static uintptr_t data_segment(int *has_interp)
-{
-	struct dl_phdr_info info = { 0 };
-	uintptr_t rw = 0;
+	const ElfW(Ehdr) *eh = (const void *)__executable_start;
+	const ElfW(Phdr) *ph;
+	uintptr_t bias = 0;
 	int i;
 
-	*has_interp = 0;
-	if (dl_iterate_phdr(first_object, &info) != 1 || !info.dlpi_phdr)
-		return 0;
-	for (i = 0; i < info.dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info.dlpi_phdr[i];
-
-		if (ph->p_type == PT_INTERP)
-			*has_interp = 1;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && !rw)
-			rw = info.dlpi_addr + ph->p_vaddr;
+	ph = (const void *)(__executable_start + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_offset == 0)
+			bias = (uintptr_t)__executable_start - ph[i].p_vaddr;
+		if (ph[i].p_flags & PF_W)
+			return bias + ph[i].p_vaddr;
 	}
-	return rw;
-}
-
-/* What kind of executable this is: its own ELF header is mapped at the
- * load base; a static program has no PT_INTERP (no dynamic loader). */
-static const char *exe_kind(int has_interp)
-{
-	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)__executable_start;
-
-	if (eh->e_type == ET_DYN)
-		return has_interp ? "PIE" : "static-PIE";
-	return has_interp ? "non-PIE" : "static";
+	return 0;
 }
 
 /* The rows in mapping m that start a region not seen before in it: their
@@ -403,25 +375,16 @@ static void draw_map(void)
 	}
 }
 
+/* Text inside an SVG element: & and < must be written as entities. */
 static void xml_text(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		switch (*s) {
-		case '&':
+		if (*s == '&')
 			fputs("&amp;", f);
-			break;
-		case '<':
+		else if (*s == '<')
 			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
+		else
 			fputc(*s, f);
-		}
 	}
 }
 
@@ -550,10 +513,46 @@ static void write_svg(FILE *f)
 
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"16\" "
 			"height=\"14\" fill=\"%s\" stroke=\"#333\"/>\n"
-			"<text x=\"%d\" y=\"%d\">%s</text>\n",
-			x, yy - 11, legend[i].color, x + 22, yy, legend[i].text);
+			"<text x=\"%d\" y=\"%d\">%s</text>\n", x, yy - 11,
+			legend[i].color, x + 22, yy, legend[i].text);
 	}
 	fprintf(f, "</svg>\n");
+}
+
+/* The boundary symbols, the sizes they imply, and what those mean. */
+static void print_sizes(uintptr_t dseg, uintptr_t brk_now)
+{
+	unsigned long text = &etext - __executable_start;
+	unsigned long data = (uintptr_t)&edata - dseg;
+	unsigned long bss = &end - &edata;
+	char sz[32];
+
+	printf("\nexecutable: %s\n", kind);
+	printf("load base: 0x%lx\n", (unsigned long)__executable_start);
+	printf("etext: 0x%lx\n", (unsigned long)&etext);
+	printf("data segment: 0x%lx\n", (unsigned long)dseg);
+	printf("edata: 0x%lx\n", (unsigned long)&edata);
+	printf("end: 0x%lx\n", (unsigned long)&end);
+	printf("break: 0x%lx\n", (unsigned long)brk_now);
+	printf("text to etext: %lu (%s)\n", text, human(sz, sizeof(sz), text));
+	if (dseg)
+		printf("data size: %lu (%s)\n", data,
+		       human(sz, sizeof(sz), data));
+	printf("bss size: %lu (%s)\n", bss, human(sz, sizeof(sz), bss));
+
+	printf("\n"
+"  etext, edata, end: one past the code, the initialised data and the\n"
+"  bss (see end(3)); the rows show the last byte of each (etext-1 ...).\n"
+"  text to etext = etext - load base: the ELF and program headers, the\n"
+"  read-only sections before the code, padding up to the code's page,\n"
+"  the code. size(1)'s \"text\" adds up every read-only allocated\n"
+"  section instead: also those after etext (.rodata, .eh_frame), but no\n"
+"  headers and no padding. Either can be larger: compare size layout.\n"
+"  data size = edata - data segment: .init_array, .dynamic and the GOT,\n"
+"  made read-only once relocated (RELRO: the r--p line), then .data.\n"
+"  size's \"data\" counts the same sections, without the padding.\n"
+"  bss size = end - edata: zeros only, so it takes no room in the file;\n"
+"  past the last page of the data in the file it is anonymous memory.\n");
 }
 
 int main(int argc, char **argv)
@@ -570,13 +569,14 @@ int main(int argc, char **argv)
 	const char *volatile literal = "a string literal, in .rodata";
 	const char *s = getenv("MEMTOUR_STEP");
 	const char *svg_path = NULL;
-	int do_map = 0, force = 0, svg_only = 0, has_interp;
+	int do_map = 0, force = 0;
 	int local = 1;			/* on the stack */
 	uintptr_t brk_now, dseg, vdso, load_base;
-	struct row *r_main, *r_small, *r_lib;
+	struct row *r_small;
 	void *lib_fn = NULL;
 	char *small, *large;
-	char sz[32], msg[128];
+	char msg[128];
+	FILE *svg = NULL;
 	int c, i;
 
 	if (s && *s && strcmp(s, "0") != 0)
@@ -615,17 +615,22 @@ int main(int argc, char **argv)
 	if (force && !svg_path)
 		usage_error("--force only applies to --svg FILE");
 	if (svg_path && !*svg_path)
-		usage_error("--svg needs a file name, or - for stdout");
+		usage_error("--svg needs a file name");
 
-	/* --svg -: stdout is the SVG and nothing else. --svg FILE: refuse
-	 * an existing FILE before any output; the O_EXCL open below makes
-	 * that refusal race-free. */
-	if (svg_path && strcmp(svg_path, "-") == 0) {
-		svg_only = 1;
-		step_mode = 0;
-		do_map = 0;
-	} else if (svg_path && !force && access(svg_path, F_OK) == 0) {
-		refuse(svg_path);
+	/* --svg FILE: open it before any output. O_EXCL makes the kernel
+	 * refuse a file that exists: no file is overwritten unasked. */
+	if (svg_path) {
+		int fd = open(svg_path, O_WRONLY | O_CREAT | O_CLOEXEC |
+			      (force ? O_TRUNC : O_EXCL), 0644);
+
+		if (fd < 0 && errno == EEXIST) {
+			fprintf(stderr, "%s: %s exists; not overwriting it "
+				"(add --force to replace it)\n", prog,
+				svg_path);
+			exit(1);
+		}
+		if (fd < 0 || !(svg = fdopen(fd, "w")))
+			die(svg_path);
 	}
 
 	/* The heap: a small block comes from the brk area; the large one
@@ -639,21 +644,23 @@ int main(int argc, char **argv)
 
 	/* A libc function. &printf would do in a PIE, but a binary built
 	 * with -fno-pie -no-pie sees the address of its own PLT stub for
-	 * printf instead; dlsym(RTLD_NEXT) always finds libc's code.
+	 * printf instead; dlsym(RTLD_NEXT) finds libc's code.
 	 * (dlsym is in libc itself since glibc 2.34.) */
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
 	lib_fn = dlsym(RTLD_NEXT, "printf");
 #endif
 	if (!lib_fn)
-		lib_fn = (void *)printf;	/* static: it is in the binary */
+		lib_fn = (void *)printf;
 
 	vdso = getauxval(AT_SYSINFO_EHDR);	/* the kernel tells us */
-	dseg = data_segment(&has_interp);
-	kind = exe_kind(has_interp);
+	dseg = data_segment();
 	load_base = (uintptr_t)__executable_start;
+	/* The ELF header is mapped at the load base: ET_DYN is a PIE. */
+	kind = ((const ElfW(Ehdr) *)load_base)->e_type == ET_DYN ?
+	       "PIE" : "non-PIE";
 
 	add_row("hdr", "ELF header", load_base);
-	r_main = add_row("text", "main()", (uintptr_t)main);
+	add_row("text", "main()", (uintptr_t)main);
 	add_row("text", "etext-1", (uintptr_t)&etext - 1);
 	add_row("rodata", "string literal", (uintptr_t)literal);
 	add_row("rodata", "const global", (uintptr_t)const_global);
@@ -667,7 +674,7 @@ int main(int argc, char **argv)
 	r_small = add_row("heap", "malloc(32)", (uintptr_t)small);
 	add_row("heap", "sbrk(0)-1", brk_now - 1);
 	add_row("mmap", "malloc(1 MiB)", (uintptr_t)large);
-	r_lib = add_row("lib", "printf()", (uintptr_t)lib_fn);
+	add_row("lib", "printf()", (uintptr_t)lib_fn);
 	add_row("stack", "local var", (uintptr_t)&local);
 	if (argc > 0 && argv[0])
 		add_row("stack", "argv[0]", (uintptr_t)argv[0]);
@@ -680,13 +687,6 @@ int main(int argc, char **argv)
 	read_maps();
 	for (i = 0; i < nrows; i++)
 		rows[i].m = find_mapping(rows[i].addr);
-
-	if (svg_only) {
-		write_svg(stdout);
-		if (fflush(stdout) == EOF || ferror(stdout))
-			die("write stdout");
-		return 0;
-	}
 
 	printf("%-6s %-15s %-14s %s\n", "region", "address", "what",
 	       "mapping (a line of /proc/self/maps)");
@@ -706,69 +706,17 @@ int main(int argc, char **argv)
 	if (!r_small->m || strcmp(r_small->m->path, "[heap]") != 0)
 		printf("(malloc(32) is not in [heap]: this malloc does not use"
 		       " brk; ASan? valgrind?)\n");
-	if (r_lib->m && r_main->m && strcmp(r_lib->m->path,
-					       r_main->m->path) == 0)
-		printf("(printf() is in the program itself: a static link "
-		       "copies libc in)\n");
-
-	printf("\nexecutable: %s\n", kind);
-	printf("load base: 0x%lx\n", (unsigned long)load_base);
-	printf("etext: 0x%lx\n", (unsigned long)&etext);
-	printf("data segment: 0x%lx\n", (unsigned long)dseg);
-	printf("edata: 0x%lx\n", (unsigned long)&edata);
-	printf("end: 0x%lx\n", (unsigned long)&end);
-	printf("break: 0x%lx\n", (unsigned long)brk_now);
-	printf("text to etext: %lu (%s)\n",
-	       (unsigned long)(&etext - __executable_start),
-	       human(sz, sizeof(sz), &etext - __executable_start));
-	if (dseg)
-		printf("data size: %lu (%s)\n",
-		       (unsigned long)((uintptr_t)&edata - dseg),
-		       human(sz, sizeof(sz), (uintptr_t)&edata - dseg));
-	printf("bss size: %lu (%s)\n", (unsigned long)(&end - &edata),
-	       human(sz, sizeof(sz), &end - &edata));
-
-	printf("\n"
-"  etext, edata, end: one past the code, the initialised data and the\n"
-"  bss (see end(3)); the rows show the last byte of each (etext-1 ...).\n"
-"  text to etext = etext - load base: the ELF and program headers, the\n"
-"  read-only sections before the code, padding up to the next page, the\n"
-"  code. size(1)'s \"text\" adds up every read-only allocated section\n"
-"  instead: also those after etext (.rodata, .eh_frame), but no headers\n"
-"  and no padding. The two differ, either way: compare size layout.\n"
-"  data size = edata - data segment: .init_array, .dynamic and the GOT,\n"
-"  made read-only once relocated (RELRO: the r--p line), then .data.\n"
-"  size's \"data\" counts the same sections, without the padding.\n"
-"  bss size = end - edata: zeros only, so it takes no room in the file;\n"
-"  past the data segment's last page in the file it is anonymous memory.\n");
-	if (brk_now < load_base)
-		printf("  The heap is below the program here: the program was "
-		       "mapped like a\n  library, in the mmap area (a "
-		       "static-PIE, or run as ld.so ./layout).\n");
-	if (!do_map && !svg_path)
+	print_sizes(dseg, brk_now);
+	if (!do_map && !svg)
 		printf("  Draw it: %s --map, or --svg FILE.\n", prog);
 
 	if (do_map)
 		draw_map();
 
-	if (svg_path && !svg_only) {
-		FILE *f;
-		int fd, bad;
-
-		/* O_EXCL: the kernel refuses to open a file that exists. */
-		fd = open(svg_path, O_WRONLY | O_CREAT | O_CLOEXEC |
-			  (force ? O_TRUNC : O_EXCL), 0644);
-		if (fd < 0 && errno == EEXIST)
-			refuse(svg_path);
-		if (fd < 0)
-			die(svg_path);
-		f = fdopen(fd, "w");
-		if (!f)
-			die("fdopen");
+	if (svg) {
 		errno = 0;
-		write_svg(f);
-		bad = ferror(f);
-		if (fclose(f) == EOF || bad) {
+		write_svg(svg);
+		if (fflush(svg) == EOF || ferror(svg)) {
 			int e = errno ? errno : EIO;
 
 			if (!force)

@@ -432,15 +432,15 @@ int main(int argc, char **argv)
 	}
 	printf("\n"
 	"The [stack] mapping grew to %s; RLIMIT_STACK allows %s.\n"
-	"The next access fell below it, where no mapping exists: the kernel\n"
-	"refused to grow the stack past the limit and sent SIGSEGV with\n"
-	"SEGV_MAPERR. That address lies in the guard gap: the %s\n"
-	"(stack_guard_gap pages) below [stack] that the kernel keeps free of\n"
-	"other mappings, so that the stack cannot grow into the mapping below\n"
-	"it, and a frame smaller than the gap cannot jump over into it. The\n"
-	"gap is not a mapping, hence SEGV_MAPERR (a pthread's guard page is a\n"
-	"PROT_NONE mapping: SEGV_ACCERR). The handler ran on the alternate\n"
-	"signal stack, because the normal stack was full.\n",
+	"The next access fell below it, where no mapping exists: the\n"
+	"kernel refused to grow the stack past the limit and sent SIGSEGV\n"
+	"with SEGV_MAPERR. That address lies in the guard gap: the %s\n"
+	"(stack_guard_gap pages) below [stack] that the kernel keeps free\n"
+	"of other mappings, so that the stack cannot grow into the mapping\n"
+	"below it, and a frame smaller than the gap cannot jump over it.\n"
+	"The gap is not a mapping, hence SEGV_MAPERR (a pthread's guard\n"
+	"page is a PROT_NONE mapping: SEGV_ACCERR). The handler ran on the\n"
+	"alternate signal stack, because the normal stack was full.\n",
 	       unit(hi - lo), unit(limit), unit(gap_pages * page));
 
 	step("stack full, fault caught; try: grep stack /proc/%ld/maps",
