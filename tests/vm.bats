@@ -98,20 +98,53 @@ vm_wait_pause_nofork() {
 	return 1
 }
 
-# The smaps_rollup Rss, Pss and Swap of PID, and the sum of the per-mapping
-# Pss and the mapping count in smaps, into VM_RSS VM_PSS VM_SWAP VM_SUMPSS
-# VM_NMAPS.
+# The smaps_rollup Rss, Pss, Swap, SwapPss and USS (Private_Clean +
+# Private_Dirty) of PID, the sum of the per-mapping Pss and the mapping
+# count in smaps, into VM_RSS VM_PSS VM_SWAP VM_SWAPPSS VM_USS VM_SUMPSS
+# VM_NMAPS; and, in file $2 (if given), one line per mapping as memstat
+# prints its row: address, the 8 columns, the name.
 vm_read_pss() {
-	read -r VM_RSS VM_PSS VM_SWAP VM_SUMPSS VM_NMAPS < <(awk '
+	read -r VM_RSS VM_PSS VM_SWAP VM_SWAPPSS VM_USS VM_SUMPSS VM_NMAPS < <(
+		awk -v rows="${2:-/dev/null}" '
+		function col(v, u) {	# memstat: over 99999 kB in M, G, T
+			for (u = 0; v > 99999 && u < 4; u++)
+				v = int(v / 1024)
+			return u ? v substr("KMGT", u + 1, 1) : v
+		}
+		function flush(i, line) {
+			if (addr == "") return
+			line = "0x" addr
+			for (i = 1; i <= 8; i++)
+				line = line " " col(f[c[i]] + 0)
+			print line " " name > rows
+		}
+		BEGIN { split("Size Rss Pss Shared_Clean Shared_Dirty " \
+			"Private_Clean Private_Dirty Swap", c, " ") }
 		FILENAME ~ /rollup$/ {
 			if ($1 == "Rss:") r = $2
 			if ($1 == "Pss:") p = $2
 			if ($1 == "Swap:") w = $2
+			if ($1 == "SwapPss:") wp = $2
+			if ($1 == "Private_Clean:" || $1 == "Private_Dirty:")
+				u += $2
 			next
 		}
+		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ {
+			flush()
+			n++
+			addr = $1
+			sub(/-.*/, "", addr)
+			sub(/^0+/, "", addr)
+			name = $0
+			sub(/^[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ */, "", name)
+			if (name == "") name = "[anon]"
+			else if (name ~ /^\//) sub(/.*\//, "", name)
+			delete f
+			next
+		}
+		{ f[substr($1, 1, length($1) - 1)] = $2 }
 		$1 == "Pss:" { s += $2 }
-		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { n++ }
-		END { print r, p, w, s + 0, n + 0 }' \
+		END { flush(); print r, p, w, wp, u, s + 0, n + 0 }' \
 		"/proc/$1/smaps_rollup" "/proc/$1/smaps")
 }
 
@@ -129,12 +162,18 @@ vm_wait_asleep() {
 }
 
 # PSS depends on how many processes map each page, so every process that
-# starts or exits anywhere on the machine moves the PSS of any process that
-# maps the system's libc. To compare PSS exactly, run the target through
-# private copies of the dynamic loader, libc and the program: then its file
-# pages are shared only with the processes this test starts through them
-# (the test's own awk and bash map the system's copies). Sets VM_RUN (the
-# command prefix) and VM_LIB (the copies' directory).
+# starts or exits anywhere on the machine (other tests run in parallel)
+# moves the PSS of any process that maps the system's libc. To compare PSS
+# exactly, run the target through private copies of the dynamic loader,
+# libc and the program: its file pages are then shared only with the
+# processes this test starts through them (the test's own awk and bash map
+# the system's copies). LC_ALL=C keeps the locale files, shared by every
+# process, out of it. What stays shared with the whole machine is the
+# [vdso]: its share, 4 kB / (number of processes), is far below the 1 kB
+# the rollup rounds to, so it changes the rollup's Pss only if another
+# process starts or exits in the few ms between memstat's read and the
+# test's, and the total's fraction was that close to a whole kB.
+# Sets VM_RUN (the command prefix) and VM_LIB (the copies' directory).
 vm_private_libs() {
 	local f
 	VM_LIB=$BATS_TEST_TMPDIR/lib
@@ -151,27 +190,30 @@ vm_private_libs() {
 # times) only if two reads of the kernel's figures disagree, that is, if the
 # target changed.
 vm_memstat_vs_rollup() {
-	local target=$1 try rss pss sum
+	local target=$1 try rss pss sum rows=$BATS_TEST_TMPDIR/vm.rows
 	shift
 	vm_sleep_fd
 	for try in 1 2 3 4 5; do
 		mt_start "$MS" "$@" "$target"
 		vm_wait_pause_nofork 1
-		vm_read_pss "$target"
+		vm_read_pss "$target" "$rows.1"
 		rss=$VM_RSS pss=$VM_PSS sum=$VM_SUMPSS
-		vm_read_pss "$target"
+		vm_read_pss "$target" "$rows"
 		mt_resume
 		mt_finish
 		((MT_STATUS == 0))
 		[[ $rss == "$VM_RSS" && $pss == "$VM_PSS" &&
-			$sum == "$VM_SUMPSS" ]] && break
+			$sum == "$VM_SUMPSS" ]] && cmp -s "$rows.1" "$rows" &&
+			break
 	done
 	echo "memstat $* $target: try $try; rollup Rss $VM_RSS Pss $VM_PSS" \
 		"Swap $VM_SWAP; smaps Pss sum $VM_SUMPSS in $VM_NMAPS maps"
 	cat "$MT_OUT"
 	(($(vm_word rss) == VM_RSS * 1024))
 	(($(vm_word pss) == VM_PSS * 1024))
+	(($(vm_word uss) == VM_USS * 1024))
 	(($(vm_word swap) == VM_SWAP * 1024))
+	(($(vm_word swap_pss) == VM_SWAPPSS * 1024))
 	(($(vm_word mappings) == VM_NMAPS))
 	# The rounding: the sum of the per-mapping Pss lines is lower than the
 	# rollup's Pss by less than 1 kB per mapping, and memstat says by how
@@ -182,6 +224,30 @@ vm_memstat_vs_rollup() {
 	grep -q "Pss add up to $((VM_PSS - VM_SUMPSS)) kB less" "$MT_OUT"
 	grep -q 'rounds each' "$MT_OUT"
 	vm_narrow "$MT_OUT"
+	# Every row of the table against the test's own smaps read: address
+	# and the 8 columns exactly, the name too unless memstat shortened it
+	# (with "..") to fit 79 columns.
+	grep -q '^ *Address ' "$MT_OUT" || return 0
+	awk 'function name(s, k) {	# what follows the first 9 fields
+			for (k = 0; k < 9; k++) sub(/^ *[^ ]+ +/, "", s)
+			return s
+		}
+		NR == FNR { want[++n] = $0; next }
+		$1 ~ /^0x/ {
+			split(want[++i], w, " ")
+			for (k = 1; k <= 9; k++)
+				if ($k != w[k])
+					bad = bad "\n" $0 " != " want[i]
+			got = name($0)
+			ref = name(want[i])
+			if (got != ref && !(got ~ /\.\./ &&
+			    length(ref) > length(got)))
+				bad = bad "\nname " got " != " ref
+		}
+		END {
+			if (i != n) bad = bad "\n" i " rows, smaps has " n
+			if (bad != "") { print "rows differ:" bad; exit 1 }
+		}' "$rows" "$MT_OUT" >&2
 }
 
 # --- page_faults -------------------------------------------------------------
@@ -197,10 +263,16 @@ vm_memstat_vs_rollup() {
 	run -2 "$PF" -n 99999999999999999999
 	run -2 "$PF" -n
 	run -2 "$PF" extra
+	# More than 1/8 of the machine's memory (if 4 GiB of pages is).
+	if ((1048576 > $(getconf _PHYS_PAGES) / 8)); then
+		run -2 "$PF" -n 1048576
+		[[ $output == *"1/8 of this machine's memory"* ]]
+	fi
 }
 
 @test "page_faults: every row matches /proc/PID/stat, status, smaps and mem" {
-	local ps n nkb i a b fd res=-1 names row d sdir min=() maj=() rss=()
+	local ps n nkb i a b fd res=-1 names row d sdir fa dev ra
+	local min=() maj=() rss=()
 	ps=$(mt_pagesize)
 	TMPDIR=$BATS_TEST_TMPDIR mt_start "$PF"
 	for i in {1..12}; do
@@ -216,6 +288,10 @@ vm_memstat_vs_rollup() {
 			a=$(mt_out_field region_a)
 			b=$(mt_out_field region_b)
 			[[ $(mt_out_field pagesize) == "$ps" ]]
+			# The system's THP mode, though THP is off in here.
+			row=$(sysfs_mode "$THP/enabled")
+			[[ $(mt_out_field thp_mode) == \
+				"${row:-unavailable} (off here:"* ]]
 			# Mapped, not touched: no RSS in either region.
 			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
 			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
@@ -233,7 +309,7 @@ vm_memstat_vs_rollup() {
 				{ echo "pattern bytes: $d" >&2; false; }
 			;;
 		4)
-			# Read faults map the zero page: no RSS in smaps either.
+			# Read faults map the zero page: no RSS in smaps.
 			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
 			;;
 		8)
@@ -245,7 +321,8 @@ vm_memstat_vs_rollup() {
 		9)
 			# The page cache of the scratch file, by fincore(1).
 			for fd in /proc/"$MT_PID"/fd/*; do
-				[[ $(readlink "$fd") == *page_faults.* ]] && break
+				[[ $(readlink "$fd") == *page_faults.* ]] &&
+					break
 			done
 			if command -v fincore >/dev/null; then
 				res=$(fincore -n -o PAGES "$fd")
@@ -296,23 +373,50 @@ vm_memstat_vs_rollup() {
 	vm_near $((rss[10] - rss[9])) "$nkb" 1
 	((min[11] - min[10] <= 2 && maj[11] == maj[10]))
 	((maj[12] == maj[11] && min[12] > min[11]))
-	d=$((min[10] - min[9] + maj[10] - maj[9]))
-	[[ $(mt_out_field file_faults) == "$d ($((maj[10] - maj[9])) major,"* ]]
-	# fault-around, explained: fewer faults than pages
-	((d < n))
+	a=$((maj[10] - maj[9]))
+	b=$((min[10] - min[9]))
+	d=$((a + b))
+	# "F (M major, m minor) for N pages: N/F pages a fault"
+	row=$(awk -v n="$n" -v d="$d" 'BEGIN { printf "%.1f", n / d }')
+	[[ $(mt_out_field file_faults) == \
+		"$d ($a major, $b minor) for $n pages: $row pages a fault" ]]
+	# fault-around, explained: fewer faults than pages. From a warm page
+	# cache (file-3) one fault maps a whole fault_around_bytes window
+	# (64 KiB unless root changed it in debugfs): n / window faults, one
+	# or two more if the mapping does not start on a window boundary.
 	grep -q 'fault_around_bytes' "$MT_OUT"
+	fa=$(cat /sys/kernel/debug/fault_around_bytes 2>/dev/null) || fa=65536
+	fa=$((fa / ps))
+	((d < n && min[12] - min[11] >= n / fa &&
+		min[12] - min[11] <= n / fa + 2))
 	sdir=$(mt_out_field scratch_dir)
+	# The scratch file's descriptor, filesystem and readahead window.
+	[[ $(mt_out_field scratch_fd) == "${fd##*/}" ]]
+	case $(stat -f -c %t "$sdir") in
+	ef53) [[ $(mt_out_field scratch_fs) == ext4 ]] ;;
+	58465342) [[ $(mt_out_field scratch_fs) == xfs ]] ;;
+	9123683e) [[ $(mt_out_field scratch_fs) == btrfs ]] ;;
+	1021994) [[ $(mt_out_field scratch_fs) == tmpfs ]] ;;
+	794c7630) [[ $(mt_out_field scratch_fs) == overlay ]] ;;
+	esac
+	dev=$(stat -c '%Hd:%Ld' "$sdir")
+	ra=/sys/dev/block/$dev
+	ra=$(cat "$ra/queue/read_ahead_kb" 2>/dev/null ||
+		cat "$ra/../queue/read_ahead_kb" 2>/dev/null) || ra=
+	[[ $(mt_out_field read_ahead_kb) == "$ra" ]]
 	if [[ $(stat -f -c %T "$BATS_TEST_TMPDIR") == tmpfs ]]; then
 		grep -q "$BATS_TEST_TMPDIR is tmpfs" "$MT_OUT"
 	else
 		[[ $sdir == "$BATS_TEST_TMPDIR" ]]
 	fi
 	if ((res >= 0)); then
-		[[ $(mt_out_field cache_resident_after_drop) == "$res of $n pages" ]]
+		[[ $(mt_out_field cache_resident_after_drop) == \
+			"$res of $n pages" ]]
 	fi
 	if [[ $(stat -f -c %T "$sdir") == tmpfs ]]; then
 		grep -q 'the page cache is the only copy' "$MT_OUT"
-	elif [[ $(mt_out_field cache_resident_after_drop) == "0 of $n pages" ]]; then
+	elif [[ $(mt_out_field cache_resident_after_drop) == "0 of $n pages" ]]
+	then
 		# The cache was dropped: the disk was read, in major faults.
 		((maj[10] > maj[9]))
 	else
@@ -356,14 +460,19 @@ vm_memstat_vs_rollup() {
 	run -2 "$ML" -n abc
 	run -2 "$ML" --pages=-1
 	run -2 "$ML" too many
+	if ((1048576 > $(getconf _PHYS_PAGES) / 8)); then
+		run -2 "$ML" -n 1048576
+		[[ $output == *"1/8 of this machine's memory"* ]]
+	fi
 }
 
 # Step through mlock started as "$@" and check every row against
 # /proc/PID/status (VmLck, CapEff, VmSize), /proc/PID/limits and smaps.
 vm_check_mlock() {
 	local i ps cap lim vmlck locked region res lock sz vmsize name lo fut
-	local steps=" mapped mlock mlock-fit munlock over-limit mlockall future"
-	steps+=" munlockall "
+	local size1 size2 hard
+	local steps=" mapped mlock mlock-fit munlock over-limit mlockall"
+	steps+=" future munlockall "
 	ps=$(mt_pagesize)
 	mt_start "$@"
 	for i in {1..7}; do
@@ -382,6 +491,13 @@ vm_check_mlock() {
 				"/proc/$MT_PID/status"))) >> 14 & 1))
 			lim=$(awk '/^Max locked memory/ { print $4 }' \
 				"/proc/$MT_PID/limits")
+			hard=$(awk '/^Max locked memory/ { print $5 }' \
+				"/proc/$MT_PID/limits")
+			size1=$(mt_smaps_kb "$MT_PID" "$region" Size)
+			;;
+		2)
+			# The region's own mapping (guard pages around it).
+			size2=$(mt_smaps_kb "$MT_PID" "$region" Size)
 			;;
 		5)
 			# mlockall: VmLck is the size of every mapping marked
@@ -405,14 +521,22 @@ vm_check_mlock() {
 	vm_narrow "$MT_OUT"
 
 	# The limit and the capability, as the kernel sees them.
-	[[ $(mt_out_field cap_ipc_lock) == "$( ((cap)) && echo yes || echo no)" ]]
+	[[ $(mt_out_field cap_ipc_lock) == \
+		"$( ((cap)) && echo yes || echo no)" ]]
 	if [[ $lim == unlimited ]]; then
 		[[ $(mt_out_field rlimit_memlock) == unlimited ]]
 	else
 		(($(vm_word rlimit_memlock) == lim))
 	fi
+	if [[ $hard == unlimited ]]; then
+		[[ $(mt_out_field rlimit_memlock_max) == unlimited ]]
+	else
+		(($(vm_word rlimit_memlock_max) == hard))
+	fi
+	[[ $(mt_out_field pagesize) == "$ps" ]]
 	# Every row: VmLck and the region's Locked field as read by the test.
-	local rows=(- mapped mlock munlock over-limit mlockall future munlockall)
+	local rows=(- mapped mlock munlock over-limit mlockall future
+		munlockall)
 	for i in {1..7}; do
 		name=${rows[i]}
 		((i == 2)) && grep -q '^mlock-fit ' "$MT_OUT" && name=mlock-fit
@@ -422,8 +546,12 @@ vm_check_mlock() {
 
 	sz=$(vm_word region_size)
 	lock=$(vm_word lock_size)
+	# The region is a mapping of its own, region_size long; after mlock
+	# the part that was locked is (all of it, if it fitted).
+	((size1 * 1024 == sz && (lock == 0 || size2 * 1024 == lock)))
 	# mlock: VmLck and Locked are what was locked; munlock: nothing.
-	((vmlck[1] == 0 && vmlck[2] == lock / 1024 && locked[2] == lock / 1024))
+	((vmlck[1] == 0 && vmlck[2] == lock / 1024 &&
+		locked[2] == lock / 1024))
 	((vmlck[3] == 0 && locked[3] == 0))
 	if ((cap)) || [[ $lim == unlimited ]] || ((sz <= lim)); then
 		((lock == sz))
@@ -448,8 +576,8 @@ vm_check_mlock() {
 	else
 		[[ $res == ENOMEM || ($res == EPERM && $lim == 0) ]]
 		((vmlck[4] == 0))
-		grep -q "pass RLIMIT_MEMLOCK ($lim bytes)\|RLIMIT_MEMLOCK is 0" \
-			"$MT_OUT"
+		grep -q -e "pass RLIMIT_MEMLOCK ($lim bytes)" \
+			-e 'RLIMIT_MEMLOCK is 0' "$MT_OUT"
 	fi
 	# mlockall(MCL_CURRENT | MCL_FUTURE), then a new mapping.
 	res=$(vm_row mlockall 2)
@@ -490,7 +618,8 @@ vm_check_mlock() {
 	if vm_is_root; then
 		command -v setpriv >/dev/null || skip "setpriv is missing"
 		vm_check_mlock setpriv --bounding-set=-ipc_lock \
-			--inh-caps=-ipc_lock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
+			--inh-caps=-ipc_lock \
+			bash -c 'ulimit -l 64 && exec "$0"' "$ML"
 	else
 		vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
 	fi
@@ -501,31 +630,32 @@ vm_check_mlock() {
 }
 
 @test "mlock: RLIMIT_MEMLOCK of 0 without CAP_IPC_LOCK: EPERM, explained" {
-	local pre=()
+	local pre=() why
 	if vm_is_root; then
 		command -v setpriv >/dev/null || skip "setpriv is missing"
 		pre=(setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock)
 	fi
 	run -0 "${pre[@]}" bash -c 'ulimit -l 0 && exec "$0"' "$ML"
 	[[ $(vm_row mlock 2 <(echo "$output")) == EPERM ]]
-	[[ $output == *"RLIMIT_MEMLOCK is 0 and this process has no CAP_IPC_LOCK"* ]]
+	why="RLIMIT_MEMLOCK is 0 and this process has no CAP_IPC_LOCK"
+	[[ $output == *"$why"* ]]
 	[[ $(mt_out_field lock_size <(echo "$output")) == 0 ]]
 }
 
 # --- memstat -----------------------------------------------------------------
 
-@test "memstat: --help exits 0, bad usage and bad PIDs exit 2" {
+@test "memstat: --help exits 0, bad usage and PIDs that are not numbers: 2" {
 	run -0 "$MS" --help
 	[[ $output == usage:* ]]
 	run -2 "$MS" --bogus
 	[[ $output == *"unknown option"* ]]
-	run -2 "$MS" 0
-	[[ $output == *"bad PID '0'"* ]]
 	run -2 "$MS" abc
+	[[ $output == *"bad PID 'abc'"* ]]
 	run -2 "$MS" 12x
 	run -2 "$MS" -- -5
 	run -2 "$MS" ''
-	run -2 "$MS" 99999999999999999999
+	run -2 "$MS" ' 5'
+	run -2 "$MS" +5
 	run -2 "$MS" 1 2
 }
 
@@ -533,6 +663,17 @@ vm_check_mlock() {
 	local pid
 	# PIDs are below pid_max: this one cannot exist.
 	pid=$(</proc/sys/kernel/pid_max)
+	run -1 "$MS" "$pid"
+	[[ $output == *"there is no process $pid"* ]]
+	# Nor can these: well-formed numbers, but no process has them.
+	for pid in 0 2147483648 99999999999999999999; do
+		run -1 "$MS" -s "$pid"
+		[[ $output == *"there is no process $pid"* ]] || false
+	done
+	# One that existed a moment ago.
+	sleep 0 3>&- &
+	pid=$!
+	wait "$pid"
 	run -1 "$MS" "$pid"
 	[[ $output == *"there is no process $pid"* ]]
 }
@@ -578,7 +719,8 @@ vm_check_mlock() {
 	((total == -1 || total * 1024 == $(vm_word rss)))
 	grep -q "^pid: $sp " "$MT_OUT"
 	grep -q ' libc.so.6$' "$MT_OUT"
-	command -v pmap >/dev/null || skip "pmap (procps) is missing: no pmap check"
+	command -v pmap >/dev/null ||
+		skip "pmap (procps) is missing: no pmap check"
 	# pmap -X: the Rss column of its total line.
 	run -0 pmap -X "$sp"
 	total=$(awk 'NR == 2 { for (i = 1; i <= NF; i++)
@@ -618,21 +760,22 @@ vm_check_mlock() {
 }
 
 @test "memstat: with no PID it shows itself" {
-	local rss
+	local rss pid
 	mt_start "$MS"
 	mt_wait_pause 1
-	rss=$(awk '$1 == "Rss:" { print $2 }' "/proc/$MT_PID/smaps_rollup")
+	pid=$MT_PID
+	rss=$(awk '$1 == "Rss:" { print $2 }' "/proc/$pid/smaps_rollup")
 	mt_resume
 	mt_finish
 	((MT_STATUS == 0))
-	grep -q "^pid: $MT_PID (memstat)$" "$MT_OUT" ||
-		grep -q "^pid: [0-9]* (memstat)$" "$MT_OUT"
+	grep -q "^pid: $pid (memstat)$" "$MT_OUT"
 	grep -q '^ *Address  Size   Rss   Pss  ShCl  ShDi  PrCl  PrDi  Swap' \
 		"$MT_OUT"
 	grep -q ' \[stack\]$' "$MT_OUT"
 	# Reading itself, memstat may still fault in a little libc code after
 	# its read (it warms up what it can): allow one fault-around, 64 KiB.
-	(($(vm_word rss) <= rss * 1024 && $(vm_word rss) + 65536 >= rss * 1024))
+	(($(vm_word rss) <= rss * 1024 &&
+		$(vm_word rss) + 65536 >= rss * 1024))
 	vm_narrow "$MT_OUT"
 }
 
@@ -677,7 +820,10 @@ smaps_fields() {
 		while (length(h) < 16) h = "0" h
 		return h
 	}
-	BEGIN { n = split(list, a, " "); for (i = 1; i <= n; i++) p[i] = pad(a[i]) }
+	BEGIN {
+		n = split(list, a, " ")
+		for (i = 1; i <= n; i++) p[i] = pad(a[i])
+	}
 	$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ {
 		split($1, r, "-")
 		lo = pad(r[1]); hi = pad(r[2]); cur = ""
@@ -687,7 +833,8 @@ smaps_fields() {
 	}
 	cur != "" && $1 ~ /:$/ && $3 == "kB" {
 		m = split(cur, c, " ")
-		for (i = 1; i <= m; i++) print c[i], substr($1, 1, length($1) - 1), $2
+		for (i = 1; i <= m; i++)
+			print c[i], substr($1, 1, length($1) - 1), $2
 	}' "/proc/$pid/smaps"
 }
 
@@ -717,7 +864,8 @@ num() {
 
 @test "thp: faults, AnonHugePages and the mode agree with the kernel" {
 	local ps hp mode addr naddr line size f0 f1 f2 f3 j0 j1 j2 j3
-	local ahp rss nahp nrss a0 a1 b0 b1 nr
+	local ahp rss nahp nrss a0 a1 b0 b1 a2 a3 b2 b3 nr over rb nrb
+	local thpst pmd
 	ps=$(mt_pagesize)
 	hp=$(cat "$THP/hpage_pmd_size" 2>/dev/null) || skip "no THP in kernel"
 	mode=$(thp_effective "$hp")
@@ -725,6 +873,8 @@ num() {
 	mt_start "$MT_TOP/vm/thp"
 	mt_wait_pause 1
 	addr=$(num huge_region)
+	rb=$(mt_smaps_kb "$MT_PID" "$addr" Rss)
+	thpst=$(mt_status_kb "$MT_PID" THP_enabled) || thpst=
 	f0=$(mt_stat_field "$MT_PID" 10)
 	j0=$(mt_stat_field "$MT_PID" 12)
 	a0=$(vmstat thp_fault_alloc)
@@ -747,12 +897,17 @@ num() {
 	mt_resume
 	mt_wait_pause 3
 	naddr=$(num nohuge_region)
+	nrb=$(mt_smaps_kb "$MT_PID" "$naddr" Rss)
+	a2=$(vmstat thp_fault_alloc)
+	b2=$(vmstat thp_fault_fallback)
 	f2=$(mt_stat_field "$MT_PID" 10)
 	j2=$(mt_stat_field "$MT_PID" 12)
 	mt_resume
 	mt_wait_pause 4
 	f3=$(mt_stat_field "$MT_PID" 10)
 	j3=$(mt_stat_field "$MT_PID" 12)
+	a3=$(vmstat thp_fault_alloc)
+	b3=$(vmstat thp_fault_fallback)
 	nahp=$(mt_smaps_kb "$MT_PID" "$naddr" AnonHugePages)
 	nrss=$(mt_smaps_kb "$MT_PID" "$naddr" Rss)
 	line=$(mt_maps_line "$MT_PID" "$naddr")
@@ -760,8 +915,10 @@ num() {
 	mt_resume
 	mt_wait_pause 5
 	nr=$(cat /proc/sys/vm/nr_hugepages)
+	over=$(cat /proc/sys/vm/nr_overcommit_hugepages)
 	mt_finish
 	[[ $MT_STATUS == 0 ]]
+	vm_narrow "$MT_OUT"
 
 	# The settings, read by the test from sysfs and getconf.
 	[[ $(num page_size) == "$ps" ]]
@@ -769,6 +926,12 @@ num() {
 	[[ $(num thp_enabled) == "$(sysfs_mode "$THP/enabled")" ]]
 	[[ $(num thp_defrag) == "$(sysfs_mode "$THP/defrag")" ]]
 	[[ $(num thp_effective) == "$mode" ]]
+	pmd=$(sysfs_mode "$THP/hugepages-$((hp / 1024))kB/enabled")
+	[[ $(num thp_pmd_size_enabled) == "$pmd" ]]
+	# THP_enabled in status (5.0+) is 0 under PR_SET_THP_DISABLE.
+	[[ -z $thpst ]] ||
+		[[ $(num process_thp_disabled) == "$( ((thpst)) && echo no ||
+			echo yes)" ]]
 
 	# Fault counts: /proc/PID/stat deltas between the pauses.
 	[[ $(num huge_faults) == $((f1 - f0)) ]]
@@ -777,12 +940,24 @@ num() {
 	[[ $(num nohuge_major_faults) == $((j3 - j2)) ]]
 	# Without huge pages: one fault per small page.
 	(( f3 - f2 == size / ps ))
+	# The chunk tables (one row per huge page) add up to those counts.
+	[[ $(awk '/^--- 1/ { t = 1 } /^--- 2/ { t = 2 } /^--- 3/ { t = 0 }
+		t && $2 ~ /^0x/ { s[t] += $3 }
+		END { print s[1] + 0, s[2] + 0 }' \
+		"$MT_OUT") == "$((f1 - f0)) $((f3 - f2))" ]]
+	[[ $(num huge_faults_per_hpage) == $(((f1 - f0) / (size / hp))) ]]
+	[[ $(mt_out_field nohuge_faults_per_hpage) == "$((hp / ps))"* ]]
 
 	# smaps of each mapping, read by the test at the pause.
 	[[ $(num huge_anon_huge_pages) == $((ahp * 1024)) ]]
 	[[ $(num huge_rss) == $((rss * 1024)) ]]
 	[[ $(num nohuge_anon_huge_pages) == $((nahp * 1024)) ]]
 	[[ $(num nohuge_rss) == $((nrss * 1024)) ]]
+	[[ $(num huge_rss_before) == $((rb * 1024)) ]]
+	[[ $(num nohuge_rss_before) == $((nrb * 1024)) ]]
+	[[ $(mt_out_field huge_hpages) == \
+		"$((ahp * 1024 / hp)) of $((size / hp))" ]]
+	[[ $(mt_out_field nohuge_hpages) == "0 of $((size / hp))" ]]
 	(( nahp == 0 && rss * 1024 == size && nrss * 1024 == size ))
 
 	# System-wide THP counters: the program read them inside the
@@ -791,6 +966,8 @@ num() {
 	(( $(num huge_thp_fault_alloc_delta) <= a1 - a0 ))
 	(( $(num huge_thp_fault_alloc_delta) >= ahp * 1024 / hp ))
 	(( $(num huge_thp_fault_fallback_delta) <= b1 - b0 ))
+	(( $(num nohuge_thp_fault_alloc_delta) <= a3 - a2 ))
+	(( $(num nohuge_thp_fault_fallback_delta) <= b3 - b2 ))
 
 	if [[ $mode == always || $mode == madvise ]] &&
 		[[ $(num process_thp_disabled) == no ]]; then
@@ -815,6 +992,12 @@ num() {
 
 	# MAP_HUGETLB: with no pool the program explains nr_hugepages.
 	[[ $(num nr_hugepages) == "$nr" ]]
+	[[ $(num nr_overcommit_hugepages) == "$over" ]]
+	if grep -q '^Hugepagesize:' /proc/meminfo; then
+		[[ $(num hugetlb_page_size) == $(($(awk \
+			'$1 == "Hugepagesize:" { print $2 }' /proc/meminfo) \
+			* 1024)) ]]
+	fi
 	if (( nr == 0 )); then
 		[[ $(mt_out_field hugetlb_mmap) == failed:* ]]
 		grep -q '^hugetlb_why: nr_hugepages is 0' "$MT_OUT"
@@ -854,7 +1037,7 @@ num() {
 }
 
 @test "thp: --time -s rounds up, counts its faults, says timings are noisy" {
-	local ps hp f0 f1 n
+	local ps hp f0 f1 n a0 a1 size
 	ps=$(mt_pagesize)
 	hp=$(cat "$THP/hpage_pmd_size" 2>/dev/null) ||
 		hp=$((ps * ps / 8))
@@ -865,18 +1048,27 @@ num() {
 	done
 	mt_wait_pause 5
 	f0=$(mt_stat_field "$MT_PID" 10)
+	a0=$(vmstat thp_fault_alloc)
 	mt_resume
 	mt_wait_pause 6
 	f1=$(mt_stat_field "$MT_PID" 10)
+	a1=$(vmstat thp_fault_alloc)
 	mt_finish
 	[[ $MT_STATUS == 0 ]]
+	vm_narrow "$MT_OUT"
 	# 3 MiB rounded up to whole huge pages.
-	[[ $(num timing_size) == $(((3145728 + hp - 1) / hp * hp)) ]]
+	size=$(((3145728 + hp - 1) / hp * hp))
+	[[ $(num timing_size) == "$size" ]]
 	[[ $(num timing_faults_total) == $((f1 - f0)) ]]
+	# Small pages: one fault per page touched, in every pass.
+	[[ $(awk '/^faults per touch/ { print $5 }' "$MT_OUT") == \
+		$((size / ps)) ]]
+	# The huge pages the 5 huge passes got, at least, were allocated by
+	# THP faults: the system-wide counter grew by that much.
+	(($(num timing_huge_pages_min) / hp * 5 <= a1 - a0))
 	grep -q '^timing_note: timings are noisy on a VM' "$MT_OUT"
 	grep -q '^first touch (ms) ' "$MT_OUT"
 	grep -q '^random reads (ms) ' "$MT_OUT"
-	grep -q '^faults per touch ' "$MT_OUT"
 }
 
 # --- smaps_dirty -----------------------------------------------------------
@@ -920,9 +1112,10 @@ num() {
 		fi
 		if (( n == 2 )); then
 			cpid=$(num child_pid)
-			# The pause line names the parent and the child.
-			[[ $(mt_pause_line 2) == \
-				"[pause 2] pid $MT_PID: "*"child $cpid"* ]]
+			# The pause line names the parent, its command the
+			# child.
+			[[ $(mt_pause_line 2) == "[pause 2] pid $MT_PID: "*\
+"/proc/$cpid/smaps" ]]
 			[[ $(awk '{ print $4 }' "/proc/$cpid/stat") == \
 				"$MT_PID" ]]
 		fi
@@ -975,6 +1168,8 @@ num() {
 	# The child is gone (no orphan, no zombie), the scratch file too.
 	run -1 kill -0 "$cpid"
 	[[ -z $(ls -A "$TMPDIR") ]]
+	[[ $(num page_size) == "$ps" && $(num mapping_size) == $((2 * ps)) ]]
+	vm_narrow "$MT_OUT"
 }
 
 @test "smaps_dirty: the child dies with its parent" {

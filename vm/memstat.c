@@ -22,6 +22,11 @@
  * meanwhile (PSS also changes when OTHER processes map or unmap a shared
  * page).
  *
+ * Exit status: 0; 1 with a message when PID names no process (it does not
+ * exist, exited meanwhile, or is a number no PID can be), when its memory
+ * may not be read, or for a kernel thread (no user memory); 2 for a usage
+ * error (a PID that is not a whole number, an unknown option).
+ *
  * Run:  ./memstat [-s] [--step] [PID]     no PID: memstat itself
  *
  * Output, checked by tests/vm.bats:
@@ -360,8 +365,8 @@ static long parse_args(int argc, char **argv, int *summary)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *arg;
 	long pid = 0;
-	char *end;
 	int c;
 
 	opterr = 0;	/* our own messages, as "memstat: ..." */
@@ -393,14 +398,22 @@ static long parse_args(int argc, char **argv, int *summary)
 		exit(2);
 	}
 	if (optind < argc) {
-		errno = 0;
-		pid = strtol(argv[optind], &end, 10);
-		if (errno || end == argv[optind] || *end || pid <= 0 ||
-		    pid > INT_MAX) {
+		arg = argv[optind];
+		/* Not digits: not a PID at all, a usage error. */
+		if (!*arg || arg[strspn(arg, "0123456789")]) {
 			fprintf(stderr, "%s: bad PID '%s': a PID is a whole "
-				"number from 1 up\n", prog, argv[optind]);
+				"number\n", prog, arg);
 			usage(stderr);
 			exit(2);
+		}
+		/* A number no process can have: like a PID that exited. */
+		errno = 0;
+		pid = strtol(arg, NULL, 10);
+		if (errno || pid <= 0 || pid > INT_MAX) {
+			fprintf(stderr, "%s: there is no process %s: PIDs run "
+				"from 1 to pid_max\n  (/proc/sys/kernel/"
+				"pid_max)\n", prog, arg);
+			exit(1);
 		}
 	}
 	return pid;
@@ -481,7 +494,7 @@ int main(int argc, char **argv)
 	if (!same)
 		printf("note: process %s kept changing while it was read: "
 		       "the rows and the\n  totals may not agree.\n", who);
-	step("read process %s; try: cat /proc/%s/smaps_rollup", who, who);
+	step("read it; try: cat /proc/%s/smaps_rollup", who);
 	free(maps);
 	return 0;
 }

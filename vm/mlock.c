@@ -315,8 +315,8 @@ static size_t parse_pages(int argc, char **argv)
 		case 'n':
 			errno = 0;
 			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' ||
-			    v == 0 || v > 1024 * 1024) {
+			if (errno || end == optarg || *end ||
+			    optarg[0] == '-' || v == 0 || v > 1024 * 1024) {
 				fprintf(stderr, "%s: bad page count '%s' "
 					"(1 to 1048576)\n", prog, optarg);
 				usage(stderr);
@@ -375,6 +375,13 @@ int main(int argc, char **argv)
 	pagesize = sysconf(_SC_PAGESIZE);
 	if (pages == 0)
 		pages = (1 << 20) / pagesize ? (1 << 20) / pagesize : 1;
+	/* Locked pages cannot be reclaimed: lock no more than 1/8 of RAM. */
+	if (pages > (size_t)sysconf(_SC_PHYS_PAGES) / 8) {
+		fprintf(stderr, "%s: %zu pages is more than 1/8 of this "
+			"machine's memory\n", prog, pages);
+		usage(stderr);
+		exit(2);
+	}
 	size = pages * pagesize;
 	pid = getpid();
 
@@ -444,7 +451,7 @@ int main(int argc, char **argv)
 	printf("lock_size: ");
 	human(fit);
 	putchar('\n');
-	step("mlock(A); try: grep -A24 ^%lx /proc/%ld/smaps",
+	step("mlock; try: grep -A24 ^%lx /proc/%ld/smaps",
 	     (unsigned long)(uintptr_t)a, pid);
 
 	if (munlock(a, fit ? fit : size) != 0)
@@ -479,7 +486,7 @@ int main(int argc, char **argv)
 			       "RLIMIT_MEMLOCK: CAP_IPC_LOCK\n", bsize);
 		row("over-limit", err_name(e), b);
 	}
-	step("mlock past the limit; try: grep lock /proc/%ld/limits", pid);
+	step("past the limit; try: grep locked /proc/%ld/limits", pid);
 	if (b && munmap(b - pagesize, bsize + 2 * pagesize) != 0)
 		die("munmap");
 
@@ -501,7 +508,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)rl.rlim_cur / 1024);
 	}
 	row("mlockall", err_name(e), a);
-	step("mlockall; try: grep -c 'VmFlags.* lo' /proc/%ld/smaps", pid);
+	step("mlockall; try: grep -cw lo /proc/%ld/smaps", pid);
 
 	if (e) {
 		row("future", "skip", NULL);

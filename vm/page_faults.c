@@ -428,8 +428,8 @@ static void parse_args(int argc, char **argv)
 		case 'n':
 			errno = 0;
 			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-' ||
-			    v == 0 || v > 1024 * 1024) {
+			if (errno || end == optarg || *end ||
+			    optarg[0] == '-' || v == 0 || v > 1024 * 1024) {
 				fprintf(stderr, "%s: bad page count '%s' "
 					"(1 to 1048576)\n", prog, optarg);
 				usage(stderr);
@@ -482,6 +482,15 @@ int main(int argc, char **argv)
 		step_mode = 1;
 	parse_args(argc, argv);
 	pagesize = sysconf(_SC_PAGESIZE);
+	/* Two regions are written and a file as big is cached: keep that
+	 * well inside the machine's memory. */
+	if (npages > (size_t)sysconf(_SC_PHYS_PAGES) / 8) {
+		fprintf(stderr, "%s: %zu pages is more than 1/8 of this "
+			"machine's memory\n  (the demo writes two regions and "
+			"a file of that size)\n", prog, npages);
+		usage(stderr);
+		exit(2);
+	}
 	len = npages * pagesize;
 	pid = getpid();
 	fa_pages = 65536 / pagesize > 0 ? 65536 / pagesize : 1;
@@ -528,8 +537,7 @@ int main(int argc, char **argv)
 	zeros = read_pages(rb);
 	take(&b);
 	row("read-0", npages, &a, &b);
-	step("read B (zero page); try: grep Rss /proc/%ld/smaps_rollup",
-	     pid);
+	step("read B; try: grep Rss /proc/%ld/smaps_rollup", pid);
 
 	take(&a);
 	rc = map_anon(MAP_POPULATE);

@@ -37,7 +37,7 @@
  * at once, so maps shows it "(deleted)" and no exit path leaves it behind.
  *
  * Try beside it (PIDs from the pause line):
- *   grep -A15 ^ADDR /proc/PID/smaps       (ADDR without 0x)
+ *   grep -A12 ^ADDR /proc/PID/smaps       (ADDR without 0x)
  *   grep -e Pss -e Dirty /proc/PID/smaps_rollup
  *   pmap -X PID
  */
@@ -315,12 +315,13 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			printf("\nWrites two pages into a private and a shared,"
-			       " anonymous and file\nmapping, and shows their "
-			       "smaps Rss, Pss, Shared_Dirty, Private_Dirty\n"
-			       "and Anonymous before fork, after fork, after "
-			       "the child read the\nshared mappings and after "
-			       "it wrote the private ones.\n\n"
+			printf("\nWrites two pages into a private and a "
+			       "shared, anonymous and file\nmapping, and "
+			       "shows their smaps Rss, Pss, Shared_Dirty, "
+			       "Private_Dirty\nand Anonymous before fork, "
+			       "after fork, after the child read the\n"
+			       "shared mappings and after it wrote the "
+			       "private ones.\n\n"
 			       "  --step   pause at each stage (also "
 			       "MEMTOUR_STEP=1)\n"
 			       "  --help   this text\n");
@@ -369,7 +370,7 @@ int main(int argc, char **argv)
 	printf("One process maps every page: all Private_Dirty, Pss = Rss.\n"
 	       "Anonymous counts private-anon and the private copies in\n"
 	       "private-file; shared-anon is shmem, not Anonymous.\n");
-	step("wrote 2 pages each; try: grep -A15 ^%lx /proc/%ld/smaps",
+	step("wrote; try: grep -A12 ^%lx /proc/%ld/smaps",
 	     (unsigned long)map_addr[PRIV_ANON], (long)parent);
 
 	if (pipe2(p2c, O_CLOEXEC) < 0 || pipe2(c2p, O_CLOEXEC) < 0)
@@ -399,8 +400,8 @@ int main(int argc, char **argv)
 	       "half. The shared mappings stay Private_Dirty: fork does not\n"
 	       "copy page-table entries of shared mappings (a fault can\n"
 	       "find the pages again), so the child has Rss 0 there.\n");
-	step("forked child %ld; try: grep -A15 ^%lx /proc/%ld/smaps",
-	     (long)pid, (unsigned long)map_addr[SHARED_ANON], (long)pid);
+	step("forked; try: grep -A12 ^%lx /proc/%ld/smaps",
+	     (unsigned long)map_addr[SHARED_ANON], (long)pid);
 
 	printf("\nstage 3: the child read the shared mappings\n");
 	table_header();
@@ -409,8 +410,8 @@ int main(int argc, char **argv)
 	printf("A read fault mapped the shared pages into the child: now\n"
 	       "two processes map them, so they are Shared_Dirty in both\n"
 	       "and Pss halves. Dirty because the parent wrote them.\n");
-	step("child %ld read shared; try: grep -A15 ^%lx /proc/%ld/smaps",
-	     (long)pid, (unsigned long)map_addr[SHARED_ANON], (long)pid);
+	step("read; try: grep -A12 ^%lx /proc/%ld/smaps",
+	     (unsigned long)map_addr[SHARED_ANON], (long)pid);
 
 	printf("\nstage 4: the child wrote to the private mappings\n");
 	table_header();
@@ -419,8 +420,8 @@ int main(int argc, char **argv)
 	printf("Copy-on-write gave the child copies of its own: each\n"
 	       "process maps its private pages alone again (Private_Dirty,\n"
 	       "Pss = Rss); the shared ones stay Shared.\n");
-	step("child %ld wrote private; try: grep -A15 ^%lx /proc/%ld/smaps",
-	     (long)pid, (unsigned long)map_addr[PRIV_ANON], (long)parent);
+	step("copied; try: grep -A12 ^%lx /proc/%ld/smaps",
+	     (unsigned long)map_addr[PRIV_ANON], (long)parent);
 
 	close(to_child);		/* EOF: the child exits */
 	close(from_child);
@@ -435,9 +436,10 @@ int main(int argc, char **argv)
 	       "  processes mapping it: %ld kB shared by two is %ld kB each.\n"
 	       "  Summed over all processes, Pss is the memory really used.\n"
 	       "- fork copies the page-table entries only of mappings that\n"
-	       "  can hold private (copy-on-write) pages. Shared mappings\n"
-	       "  are left for the child to fault in on first touch, so\n"
-	       "  their pages stay Private to the parent until then.\n"
+	       "  already hold anonymous pages (private mappings written\n"
+	       "  to). Shared mappings are left for the child to fault in\n"
+	       "  on first touch, so their pages stay Private to the\n"
+	       "  parent until then.\n"
 	       "- Anonymous counts private anonymous pages, also the copies\n"
 	       "  a write makes inside a private file mapping; MAP_SHARED |\n"
 	       "  MAP_ANONYMOUS memory is shmem and is not in it.\n",

@@ -35,14 +35,19 @@
  * and run it more than once.
  *
  * Lines a test checks (sizes in bytes):
- *   thp_enabled, thp_defrag, thp_effective, hpage_pmd_size, page_size,
- *   huge_region, nohuge_region (addresses), region_size,
- *   huge_faults, huge_major_faults, huge_rss, huge_anon_huge_pages,
- *   huge_fallback (no|yes) and fallback_reason,
- *   huge_thp_fault_alloc_delta, huge_thp_fault_fallback_delta (system-wide),
- *   nohuge_faults, nohuge_major_faults, nohuge_rss, nohuge_anon_huge_pages,
- *   thp_note (when THP cannot be shown), nr_hugepages, hugetlb_mmap,
- *   hugetlb_why, hugetlb_region, hugetlb_faults, timing_faults_total.
+ *   page_size, hpage_pmd_size, thp_enabled, thp_defrag,
+ *   thp_pmd_size_enabled, thp_effective, process_thp_disabled,
+ *   region_size; for each region (TAG huge, then nohuge): TAG_region
+ *   (address), TAG_rss_before, the chunk table (faults per huge page),
+ *   TAG_faults, TAG_major_faults, TAG_faults_per_hpage, TAG_rss,
+ *   TAG_anon_huge_pages, TAG_hpages, TAG_thp_fault_alloc_delta and
+ *   TAG_thp_fault_fallback_delta (/proc/vmstat, system-wide);
+ *   huge_fallback (no|yes) and fallback_reason; thp_note (when THP cannot
+ *   be shown); nr_hugepages, nr_overcommit_hugepages, hugetlb_page_size,
+ *   hugetlb_mmap, hugetlb_why or hugetlb_region, hugetlb_faults,
+ *   hugetlb_kernel_page_size, hugetlb_private; with --time: timing_size,
+ *   "faults per touch", timing_huge_pages_min, timing_faults_total.
+ *   The times themselves are measurements no test can check.
  *
  * Try beside it (PID from the pause line):
  *   grep -A24 ^ADDR /proc/PID/smaps     AnonHugePages, THPeligible, and
@@ -110,9 +115,10 @@ static void usage(FILE *f)
 static void help(void)
 {
 	usage(stdout);
-	printf("\nTransparent huge pages: reads the THP mode, touches a region\n"
-	       "with MADV_HUGEPAGE and one with MADV_NOHUGEPAGE, counts the\n"
-	       "page faults per huge page and shows AnonHugePages from smaps;\n"
+	printf("\nTransparent huge pages: reads the THP mode, touches a "
+	       "region\nwith MADV_HUGEPAGE and one with MADV_NOHUGEPAGE, "
+	       "counts the\npage faults per huge page and shows "
+	       "AnonHugePages from smaps;\n"
 	       "tries MAP_HUGETLB and explains nr_hugepages.\n\n"
 	       "  --step      pause after each step (also MEMTOUR_STEP=1)\n"
 	       "  --time      also time first touch and random reads, with\n"
@@ -332,14 +338,12 @@ static double median(double *v, int n)
 /* --- step 0: the mode --------------------------------------------------- */
 
 static char mode[32], defrag[32], pmd_mode[32], effective[32];
-static int thp_sysfs;		/* the THP directory exists */
 static int proc_disabled;	/* prctl(PR_SET_THP_DISABLE) in force */
 
 static void explain_mode(void)
 {
 	char path[128];
 
-	thp_sysfs = access(THP_DIR "/enabled", R_OK) == 0;
 	sysfs_mode(THP_DIR "/enabled", mode, sizeof(mode));
 	sysfs_mode(THP_DIR "/defrag", defrag, sizeof(defrag));
 	/* Since 6.8 each THP size has its own switch; "inherit" follows
@@ -364,45 +368,40 @@ static void explain_mode(void)
 	printf("process_thp_disabled: %s\n", proc_disabled ? "yes" : "no");
 	printf("\n");
 
-	if (!thp_sysfs) {
-		printf("thp_note: %s is missing: this kernel was built without\n"
-		       "  transparent huge pages; the MADV_HUGEPAGE region gets\n"
-		       "  small pages like the other.\n", THP_DIR);
+	if (!mode[0]) {
+		printf("thp_note: %s is missing: this kernel was\n"
+		       "  built without transparent huge pages; the\n"
+		       "  MADV_HUGEPAGE region gets small pages like the "
+		       "other.\n", THP_DIR);
 	} else if (strcmp(effective, "always") == 0) {
 		printf("'always': every anonymous mapping gets huge pages on\n"
 		       "  first touch wherever a whole aligned %s fits,\n"
 		       "  unless it is marked MADV_NOHUGEPAGE.\n",
 		       unit(hpage));
 	} else if (strcmp(effective, "madvise") == 0) {
-		printf("'madvise': only regions marked MADV_HUGEPAGE get huge\n"
-		       "  pages; everything else gets small pages.\n");
+		printf("'madvise': only regions marked MADV_HUGEPAGE get "
+		       "huge\n  pages; everything else gets small pages.\n");
 	} else if (strcmp(effective, "never") == 0) {
-		printf("thp_note: THP is 'never': the kernel gives huge pages\n"
-		       "  to no process and ignores MADV_HUGEPAGE, so both\n"
-		       "  regions below get small pages and AnonHugePages\n"
-		       "  stays 0. This program cannot show a huge page fault\n"
-		       "  here. To see one, as root:\n"
+		printf("thp_note: THP is 'never': the kernel gives huge "
+		       "pages\n  to no process and ignores MADV_HUGEPAGE, so "
+		       "both\n  regions below get small pages and "
+		       "AnonHugePages\n  stays 0. This program cannot show a "
+		       "huge page fault\n  here. To see one, as root:\n"
 		       "  echo madvise > %s/enabled\n", THP_DIR);
 	}
 	if (proc_disabled)
 		printf("thp_note: THP is disabled for this process by\n"
-		       "  prctl(PR_SET_THP_DISABLE), inherited from its parent;\n"
+		       "  prctl(PR_SET_THP_DISABLE), inherited from its "
+		       "parent;\n"
 		       "  no region here can get huge pages.\n");
+	/* always, madvise and defer+madvise make a fault in an
+	 * MADV_HUGEPAGE region compact memory; defer and never do not. */
 	if (defrag[0])
 		printf("defrag '%s': when no free %s block is at hand,\n"
-		       "  %s.\n", defrag, unit(hpage),
-		       strcmp(defrag, "always") == 0 ?
-		       "a fault waits while the kernel compacts memory" :
-		       strcmp(defrag, "defer") == 0 ?
-		       "the fault takes small pages and kcompactd compacts"
-		       "\n  in the background" :
-		       strcmp(defrag, "defer+madvise") == 0 ?
-		       "MADV_HUGEPAGE regions wait for compaction, others"
-		       "\n  take small pages and defer it" :
-		       strcmp(defrag, "madvise") == 0 ?
-		       "MADV_HUGEPAGE regions wait for compaction, others"
-		       "\n  take small pages at once" :
-		       "the fault takes small pages at once");
+		       "  a fault in a MADV_HUGEPAGE region %s.\n", defrag,
+		       unit(hpage), strcmp(defrag, "always") == 0 ||
+		       strstr(defrag, "madvise") ? "waits while the kernel "
+		       "compacts memory" : "takes small pages at once");
 	printf("khugepaged may later collapse small pages into huge ones.\n");
 }
 
@@ -428,14 +427,14 @@ static void region(const char *tag, int advice)
 		       "MADV_NOHUGEPAGE", strerror(errno));
 	}
 	printf("%s_region: %p\n", tag, (void *)p);
-	printf("%s_rss_before: %ld kB (untouched: nothing mapped yet)\n",
-	       tag, smaps_kb(p, "Rss"));
+	printf("%s_rss_before: %s (untouched: nothing mapped yet)\n", tag,
+	       human((size_t)smaps_kb(p, "Rss") * 1024));
 	/* printf's first padded field reads a libc table: one page fault.
 	 * Take it now, so that between the two pauses only the touch
 	 * faults and a test can compare with /proc/PID/stat. */
 	snprintf(warm, sizeof(warm), "%6ld", 0L);
-	step("%s region at %p mapped; try: grep -A24 ^%lx /proc/%ld/smaps",
-	     tag, (void *)p, (unsigned long)p, (long)getpid());
+	step("%s mapped; try: grep THPeligible /proc/%ld/smaps", tag,
+	     (long)getpid());
 
 	/* Between the pause above and the one below nothing but the
 	 * touch may fault, so a test can compare /proc/PID/stat. The
@@ -486,7 +485,7 @@ static void region(const char *tag, int advice)
 		printf("huge_fallback: %s\n", full ? "no" : "yes");
 		if (!full) {
 			printf("fallback_reason: ");
-			if (!thp_sysfs)
+			if (!mode[0])
 				printf("no THP in this kernel\n");
 			else if (strcmp(effective, "never") == 0)
 				printf("THP mode is 'never'\n");
@@ -504,8 +503,7 @@ static void region(const char *tag, int advice)
 				       "\n");
 		}
 	}
-	step("%s region touched: %ld faults; try: grep -A24 ^%lx "
-	     "/proc/%ld/smaps", tag, f1 - f0, (unsigned long)p,
+	step("%s touched; try: grep AnonHuge /proc/%ld/smaps", tag,
 	     (long)getpid());
 	if (munmap(p, region_size) < 0)
 		die("munmap");
@@ -571,8 +569,8 @@ static void hugetlb(void)
 	       human((size_t)smaps_kb(p, "KernelPageSize") * 1024));
 	printf("hugetlb_private: %s (Private_Hugetlb; not in Rss)\n",
 	       human((size_t)smaps_kb(p, "Private_Hugetlb") * 1024));
-	step("hugetlb page at %p; try: grep -A24 ^%lx /proc/%ld/smaps",
-	     (void *)p, (unsigned long)p, (long)getpid());
+	step("hugetlb mapped; try: grep Hugetlb /proc/%ld/smaps",
+	     (long)getpid());
 	if (munmap(p, hsize) < 0)
 		die("munmap");
 }
@@ -584,12 +582,10 @@ struct pass {
 	long faults, ahp_kb;
 };
 
-static uint64_t sink;
-
 static void timed_pass(size_t len, int huge, struct pass *r)
 {
 	const volatile uint64_t *w;
-	uint64_t x = 88172645463325252ULL, sum = 0;
+	uint64_t x = 88172645463325252ULL;
 	size_t nwords = len / 8, nreads = len / 64, i;
 	long f0, f1;
 	double t0, t1;
@@ -618,10 +614,11 @@ static void timed_pass(size_t len, int huge, struct pass *r)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		sum += w[(size_t)(((unsigned __int128)x * nwords) >> 64)];
+		/* x * nwords / 2^64: an index below nwords, without the
+		 * slow division of x % nwords. volatile: the read stays. */
+		(void)w[(size_t)(((unsigned __int128)x * nwords) >> 64)];
 	}
 	r->read_ms = now_ms() - t0;
-	sink += sum;
 	if (munmap(p, len) < 0)
 		die("munmap");
 }
@@ -811,7 +808,5 @@ int main(int argc, char **argv)
 	else
 		printf("timing: skipped; ./thp --time times 256 MiB (a few "
 		       "seconds),\n  ./thp -s 1G a bigger region\n");
-	if (sink == 1)
-		printf("(sink %llu)\n", (unsigned long long)sink);
 	return 0;
 }
