@@ -251,8 +251,8 @@ int main(int argc, char **argv)
 	}
 	if (aslr == 2)
 		printf("    ASLR is on: the kernel started the heap a random "
-		       "number of pages\n    past the bss (a range of 32 MiB "
-		       "or 1 GiB, by architecture and kernel)\n");
+		       "number of pages\n    past the bss (up to 1 GiB on "
+		       "x86_64 and arm64)\n");
 	else
 		printf("    brk randomization is off: the heap starts at "
 		       "&end rounded up to a page\n");
@@ -267,8 +267,8 @@ int main(int argc, char **argv)
 		die("sbrk");
 	printf("\nsbrk(+%zu) returned the old break %p\n", inc, (void *)old);
 	show_break();
-	printf("    the break moved by exactly %zu bytes; [heap] ends at it, "
-	       "page-rounded\n", inc);
+	printf("    the break moved by exactly %zu bytes;\n"
+	       "    [heap] ends there, rounded up to a page\n", inc);
 	step("sbrk(+%zu); try: grep heap /proc/%ld/maps", inc, pid);
 
 	/* 3. brk back down. */

@@ -23,12 +23,11 @@
  * may then stay put even when all are free (a note says so).
  *
  * Lines a test reads:
- *   break_start: 0xADDR
+ *   break_start: 0xADDR    heap_start: BYTES     (before any malloc)
  *   break_alloc: 0xADDR    heap_alloc: BYTES     (after allocating)
  *   break_free: 0xADDR     heap_free: BYTES      (after the chosen frees)
  *   break_rest: 0xADDR     heap_rest: BYTES      (after freeing the rest)
- *   top_free_*: BYTES      glibc's mallinfo2().keepcost, the top chunk
- *   freed: N blocks (BYTES)    lowered: yes|no
+ *   freed: N blocks (BYTES)    lowered: yes|no    freed_rest: N blocks
  *
  * Try beside it (second terminal, at a pause):
  *   grep heap /proc/PID/maps
@@ -48,6 +47,7 @@
 #include <unistd.h>
 
 #define MAX_ALLOCS 1000000
+#define MAX_TOTAL (1L << 30)	/* num-allocs x block-size: at most 1 GiB */
 #define MMAP_THRESHOLD (128 * 1024)	/* glibc's default M_MMAP_THRESHOLD */
 /* The largest request malloc still serves from the heap: the chunk (the
  * request plus an 8-byte size word, rounded up to 16) stays below it. */
@@ -96,7 +96,7 @@ static void help(void)
 	       "the program break and the [heap] size after each phase.\n"
 	       "Defaults: 1000 10240 2 1 num-allocs (every second block).\n"
 	       "block-size at most %d (below the mmap threshold);\n"
-	       "num-allocs at most %d.\n"
+	       "num-allocs at most %d, and 1 GiB in all.\n"
 	       "\n"
 	       "  -t, --trim BYTES  set M_TRIM_THRESHOLD with mallopt\n"
 	       "                    (K/M suffixes; glibc default 128K)\n"
@@ -161,20 +161,10 @@ static unsigned long heap_size(void)
 	return hi - lo;
 }
 
-static long top_free(void)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
-	return (long)mallinfo2().keepcost;
-#else
-	return -1;
-#endif
-}
-
 static void show(const char *phase)
 {
 	printf("break_%s: %p\n", phase, sbrk(0));
 	printf("heap_%s: %lu bytes\n", phase, heap_size());
-	printf("top_free_%s: %ld bytes\n", phase, top_free());
 }
 
 int main(int argc, char **argv)
@@ -239,6 +229,12 @@ int main(int argc, char **argv)
 		max = parse_num(argv[optind + 4], MAX_ALLOCS, "bad max");
 	if (max < 0)
 		max = num;
+	if (num * size > MAX_TOTAL) {
+		fprintf(stderr, "%s: %ld blocks of %ld bytes: more than 1 GiB "
+			"in all\n", prog, num, size);
+		usage(stderr);
+		return 2;
+	}
 	if (min > max || max > num) {
 		fprintf(stderr, "%s: need 1 <= min <= max <= num-allocs "
 			"(min %ld, max %ld, num %ld)\n", prog, min, max, num);
@@ -264,7 +260,9 @@ int main(int argc, char **argv)
 		       "tcache or fast bins,\n    not merged into the top: "
 		       "the break may stay\n");
 	show("start");
-	printf("    (the heap is empty until the first malloc)\n\n");
+	printf("    (the heap is empty until the first malloc)\n");
+	step("before any malloc; try: grep heap /proc/%ld/maps", pid);
+	putchar('\n');
 
 	for (i = 0; i < num; i++) {
 		ptr[i] = malloc(size);

@@ -160,12 +160,13 @@ static const char *human(unsigned long long b)
 {
 	static char buf[4][32];
 	static int i;
-	const char *unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	const char *unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB",
+			       "EiB" };
 	unsigned long long whole = b;
 	int u = 0;
 	char *s = buf[i++ % 4];
 
-	while (whole >= 1024 && u < 5) {
+	while (whole >= 1024 && u < 6) {
 		whole /= 1024;
 		u++;
 	}
@@ -339,8 +340,8 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		usage_error("unexpected argument", argv[optind]);
 	if (size < (1UL << 20))
-		usage_error("size below 1M: a small block comes from the heap "
-			    "(see heap/brk), not from mmap", NULL);
+		usage_error("size below 1M (so small a block could come "
+			    "from the heap, not mmap)", NULL);
 
 	mi = slurp("/proc/meminfo");
 	avail_kb = mi ? field(mi, "MemAvailable") : -1;
@@ -361,8 +362,7 @@ int main(int argc, char **argv)
 
 	s0 = take();
 	row("start", &s0);
-	step("start; try: grep -E 'Vm(Size|RSS|Data)' /proc/%ld/status",
-	     (long)getpid());
+	step("start; try: grep Vm /proc/%ld/status", (long)getpid());
 
 	p = malloc(size);
 	if (!p) {
@@ -410,8 +410,7 @@ int main(int argc, char **argv)
 	row("malloc", &s1);
 	delta(&s0, &s1);
 	printf("    VmSize grew by the block: address space, no memory yet\n");
-	step("malloc; try: grep -E 'Vm(Size|RSS)' /proc/%ld/status",
-	     (long)getpid());
+	step("malloc; try: grep Vm /proc/%ld/status", (long)getpid());
 	s0 = s1;
 
 	if (avail_kb >= 0 && size / 1024 > (unsigned long long)avail_kb &&
@@ -458,7 +457,7 @@ int main(int argc, char **argv)
 	printf("    wrote every other page: %zu pages, %zu kB; each write\n"
 	       "    fault gives its page a frame of its own\n", half,
 	       half * ps / 1024);
-	step("wrote every other page; try: ps -o min_flt,rss -p %ld",
+	step("wrote half the pages; try: ps -o min_flt,rss -p %ld",
 	     (long)getpid());
 	s0 = s1;
 

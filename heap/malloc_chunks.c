@@ -29,7 +29,7 @@
  *   large_after_mallopt: 0xADDR (in [heap])
  *
  * Try beside it (second terminal, at a pause):
- *   grep -e heap -e ' 0 *$' /proc/PID/maps    [heap] and anonymous maps
+ *   grep -v / /proc/PID/maps     the lines with no file: [heap], anonymous
  *   valgrind --trace-malloc=yes heap/malloc_chunks  (valgrind's malloc)
  *   strace -e trace=brk,mmap,munmap heap/malloc_chunks
  *   gdb: p *(size_t *)(ptr - 8)          the size word by hand
@@ -319,7 +319,7 @@ int main(int argc, char **argv)
 	}
 	printf("    at or above the mmap threshold (128 KiB by default) "
 	       "malloc maps\n    a fresh anonymous region for the block\n");
-	step("large block; try: grep -e heap -e ' 0 *$' /proc/%ld/maps", pid);
+	step("large block; try: grep -v / /proc/%ld/maps", pid);
 
 #ifdef M_MMAP_THRESHOLD
 	ps = sysconf(_SC_PAGESIZE);
@@ -337,8 +337,8 @@ int main(int argc, char **argv)
 			die("malloc large again");
 		printf("large_after_mallopt: %p (%s)\n", (void *)big2,
 		       where(big2));
-		printf("    the same request now comes from the heap: the "
-		       "break moved up for it\n");
+		printf("    below the new threshold, the same request now "
+		       "comes from [heap]\n");
 		step("after mallopt; try: grep heap /proc/%ld/maps", pid);
 		free(big2);
 	}

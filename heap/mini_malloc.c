@@ -50,7 +50,7 @@
  *   table "call address aligned usable": the aligned family and calloc
  *   calloc zeroed: yes     table "edge case result"
  *   --bench: glibc: SECONDS   mini: SECONDS   ratio: MINI/GLIBC (...)
- *   --stress: forks ok: N   result: ok
+ *   --stress: forks ok: N   faults found: N   result: ok|FAILED
  *
  * Commands to try beside it
  *   grep mini_malloc /proc/PID/maps      the arenas and large blocks
@@ -58,7 +58,7 @@
  *   strace -e trace=mmap,munmap,mremap ./mini_malloc   the kernel calls
  *   LD_PRELOAD=$PWD/mini_malloc.so python3 -c 'print(sum(range(10**6)))'
  *   LD_PRELOAD=$PWD/mini_malloc.so grep mini_malloc /proc/self/maps
- *                          grep finds the arenas of its own malloc
+ *                grep finds the library, and on 5.17+ its own arenas
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -77,11 +77,11 @@
  * 1. Tunables
  * ====================================================================== */
 
-#define ALIGNMENT	16			/* every payload is 16-aligned */
+#define ALIGNMENT	16			/* payloads are 16-aligned */
 #define ARENA_SIZE	((size_t)1 << 20)	/* one arena: 1 MiB */
 #define LARGE_MIN	((size_t)128 << 10)	/* from here on: own mapping */
 #define NBINS		16			/* size classes 2^5 .. 2^20 */
-#define MAX_REQUEST	((size_t)PTRDIFF_MAX - ARENA_SIZE)	/* else ENOMEM */
+#define MAX_REQUEST	((size_t)PTRDIFF_MAX - ARENA_SIZE) /* or ENOMEM */
 
 /* Give a mapping a name in /proc/PID/maps (Linux 5.17 and later). */
 #ifndef PR_SET_VMA
@@ -740,7 +740,6 @@ size_t malloc_usable_size(void *p)
  * ====================================================================== */
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -775,13 +774,16 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* --- 10a. Printing the allocator's state ------------------------------ */
+/* --- 10a. The scripted sequence ---------------------------------------- */
 
-static void print_arenas(void)
+/* Every arena with the bytes in use and free (walking its blocks), then
+ * every free block (walking the bins) and the arena it lies in. */
+static void print_state(void)
 {
 	struct arena *a;
 	struct block *b;
 	size_t used, freed;
+	int i;
 
 	lock();
 	printf("arena  start           end             size     used     "
@@ -789,47 +791,23 @@ static void print_arenas(void)
 	for (a = arenas; a; a = a->next) {
 		used = freed = 0;
 		b = (struct block *)((char *)a + ARENA_HDR);
-		for (; block_size(b) != 0; b = next_block(b)) {
-			if (in_use(b))
-				used += block_size(b);
-			else
-				freed += block_size(b);
-		}
+		for (; block_size(b) != 0; b = next_block(b))
+			*(in_use(b) ? &used : &freed) += block_size(b);
 		printf("%-6lu 0x%-13lx 0x%-13lx %-8zu %-8zu %zu\n", a->id,
 		       (unsigned long)a, (unsigned long)a + a->size, a->size,
 		       used, freed);
 	}
-	unlock();
-}
-
-static unsigned long arena_id_of(struct block *b)
-{
-	struct arena *a;
-
-	for (a = arenas; a; a = a->next)
-		if ((char *)b > (char *)a && (char *)b < (char *)a + a->size)
-			return a->id;
-	return (unsigned long)-1;
-}
-
-static void print_free_list(void)
-{
-	struct block *b;
-	int i;
-
-	lock();
 	printf("bin  block           size     arena\n");
 	for (i = 0; i < NBINS; i++)
-		for (b = bins[i]; b; b = b->next)
+		for (b = bins[i]; b; b = b->next) {
+			/* Which arena? Every free block lies in one. */
+			for (a = arenas; (char *)b < (char *)a ||
+			     (char *)b >= (char *)a + a->size; a = a->next)
+				;
 			printf("%-4d 0x%-13lx %-8zu %lu\n", i,
-			       (unsigned long)b, block_size(b), arena_id_of(b));
+			       (unsigned long)b, block_size(b), a->id);
+		}
 	unlock();
-}
-
-static void print_state(void)
-{
-	print_arenas();
-	print_free_list();
 }
 
 static void print_ptr(const char *name, void *p)
@@ -838,63 +816,18 @@ static void print_ptr(const char *name, void *p)
 	       (unsigned long)block_of(p), block_size(block_of(p)));
 }
 
-static void print_stage(int n, const char *what)
+/* Stage 7: each call of the aligned family, then the calls that must
+ * fail or do nothing. */
+static void show_aligned_and_edges(void)
 {
-	printf("\n== stage %d: %s\n", n, what);
-}
-
-/* --- 10b. The scripted sequence --------------------------------------- */
-
-static void show_edge_cases(void)
-{
-	void *p, *z;
-	int e;
-
-	printf("edge case                  result\n");
-	mm_free(NULL);
-	printf("%-26s %s\n", "free(NULL)", "ok");
-	z = mm_malloc(0);
-	printf("%-26s %s, usable %zu\n", "malloc(0)",
-	       z ? "unique pointer" : "NULL", mm_malloc_usable_size(z));
-	p = mm_realloc(NULL, 10);
-	printf("%-26s %s\n", "realloc(NULL, 10)", p ? "like malloc" : "NULL");
-	p = mm_realloc(p, 0);
-	printf("%-26s %s\n", "realloc(p, 0)", p ? "?" : "freed, NULL");
-	errno = 0;
-	p = mm_malloc(SIZE_MAX);
-	e = errno;
-	printf("%-26s %s (%s)\n", "malloc(SIZE_MAX)", p ? "?" : "NULL",
-	       strerror(e));
-	errno = 0;
-	p = mm_calloc(SIZE_MAX / 2, 4);
-	e = errno;
-	printf("%-26s %s (%s)\n", "calloc(SIZE_MAX/2, 4)", p ? "?" : "NULL",
-	       strerror(e));
-	errno = 0;
-	p = mm_malloc((size_t)1 << 46);		/* 64 TiB: mmap says no */
-	e = errno;
-	printf("%-26s %s (%s)\n", "malloc(64 TiB)", p ? "mapped" : "NULL",
-	       p ? "" : strerror(e));
-	mm_free(p);
-	mm_free(z);
-}
-
-static void show_aligned(void)
-{
-	size_t ps = page_size();
-	void *p[6];
-	int i, zero = 1;
-	static const struct {
-		const char *call;
-		size_t align;
-	} t[] = {
-		{ "posix_memalign(64, 100)", 64 },
-		{ "aligned_alloc(1024, 2048)", 1024 },
-		{ "memalign(256, 10)", 256 },
-		{ "valloc(100)", 0 },
-		{ "pvalloc(100)", 0 },
-		{ "calloc(1000, 8)", ALIGNMENT },
+	static const char *call[] = {
+		"posix_memalign(64, 100)", "aligned_alloc(1024, 2048)",
+		"memalign(256, 10)", "valloc(100)", "pvalloc(100)",
+		"calloc(1000, 8)"
 	};
+	size_t align[] = { 64, 1024, 256, page_size(), page_size(), 16 };
+	void *p[6], *z;
+	int i, zero = 1;
 
 	if (mm_posix_memalign(&p[0], 64, 100))
 		p[0] = NULL;
@@ -903,82 +836,110 @@ static void show_aligned(void)
 	p[3] = mm_valloc(100);
 	p[4] = mm_pvalloc(100);
 	p[5] = mm_calloc(1000, 8);
-	if (!p[0] || !p[1] || !p[2] || !p[3] || !p[4] || !p[5])
-		die("aligned allocation");
+	for (i = 0; i < 6; i++)
+		if (!p[i])
+			die(call[i]);
 	for (i = 0; i < 8000; i++)
 		zero &= ((unsigned char *)p[5])[i] == 0;
-	printf("call                       address          aligned  usable\n");
+	printf("call                       address          aligned  "
+	       "usable\n");
 	for (i = 0; i < 6; i++) {
-		size_t a = t[i].align ? t[i].align : ps;
-
-		printf("%-26s 0x%-14lx %-8s %zu\n", t[i].call,
+		printf("%-26s 0x%-14lx %-8s %zu\n", call[i],
 		       (unsigned long)p[i],
-		       (uintptr_t)p[i] % a ? "NO" : "yes",
+		       (uintptr_t)p[i] % align[i] ? "NO" : "yes",
 		       mm_malloc_usable_size(p[i]));
+		mm_free(p[i]);
 	}
 	printf("calloc zeroed: %s\n", zero ? "yes" : "NO");
-	for (i = 0; i < 6; i++)
-		mm_free(p[i]);
+
+	printf("edge case                  result\n");
+	mm_free(NULL);
+	printf("%-26s %s\n", "free(NULL)", "ok");
+	z = mm_malloc(0);
+	printf("%-26s %s, usable %zu\n", "malloc(0)",
+	       z ? "unique pointer" : "NULL", mm_malloc_usable_size(z));
+	mm_free(z);
+	z = mm_realloc(NULL, 10);
+	printf("%-26s %s\n", "realloc(NULL, 10)", z ? "like malloc" : "NULL");
+	z = mm_realloc(z, 0);
+	printf("%-26s %s\n", "realloc(p, 0)", z ? "?" : "freed, NULL");
+	errno = 0;
+	z = mm_malloc(SIZE_MAX);
+	printf("%-26s %s (%s)\n", "malloc(SIZE_MAX)", z ? "?" : "NULL",
+	       strerror(errno));
+	errno = 0;
+	z = mm_calloc(SIZE_MAX / 2, 4);		/* the product overflows */
+	printf("%-26s %s (%s)\n", "calloc(SIZE_MAX/2, 4)", z ? "?" : "NULL",
+	       strerror(errno));
+	errno = 0;
+	z = mm_malloc((size_t)1 << 46);		/* 64 TiB: mmap says no */
+	printf("%-26s %s (%s)\n", "malloc(64 TiB)", z ? "mapped" : "NULL",
+	       z ? "" : strerror(errno));
+	mm_free(z);
 }
 
 static void demo(void)
 {
 	char *a, *b, *c, *d, *old, *big;
 	size_t big_size = 512 << 10;
-	pid_t pid = getpid();
+	long pid = (long)getpid();
+	const char *see = "grep mini_malloc /proc/";
 
-	printf("mini_malloc demo: pid %ld\n", (long)pid);
+	printf("mini_malloc demo: pid %ld\n", pid);
 	printf("page size: %zu\n", page_size());
 	printf("arena size: %zu (1 MiB)\n", ARENA_SIZE);
 	printf("large block from: %zu (128 KiB)\n", LARGE_MIN);
 	printf("header size: %zu\n", (size_t)HDR_SIZE);
 
-	print_stage(1, "a = malloc(100), b = 200, c = 300, d = 1000");
+	printf("\n== stage 1: a = malloc(100), b = 200, c = 300, d = 1000\n");
 	a = mm_malloc(100);
 	b = mm_malloc(200);
 	c = mm_malloc(300);
 	d = mm_malloc(1000);
 	if (!a || !b || !c || !d)
 		die("mm_malloc");
-	if (vma_names)
+	if (vma_names) {
 		printf("vma names: yes\n");
-	else
+	} else {
 		printf("vma names: no (needs Linux 5.17+ with "
 		       "CONFIG_ANON_VMA_NAME)\n");
+		see = "cat /proc/";
+	}
 	printf("ptr  payload         block           size\n");
 	print_ptr("a", a);
 	print_ptr("b", b);
 	print_ptr("c", c);
 	print_ptr("d", d);
 	print_state();
-	step("4 blocks cut from arena 0; try: %s%ld/maps",
-	     vma_names ? "grep mini_malloc /proc/" : "cat /proc/", (long)pid);
+	step("4 blocks cut from arena 0; try: %s%ld/maps", see, pid);
 
-	print_stage(2, "free(b), free(c): one free block");
+	printf("\n== stage 2: free(b), free(c): one free block\n");
 	mm_free(b);
 	mm_free(c);
 	print_state();
-	step("b and c merged; try: %s%ld/maps",
-	     vma_names ? "grep mini_malloc /proc/" : "cat /proc/", (long)pid);
+	step("b and c merged; try: %s%ld/maps", see, pid);
 
-	print_stage(3, "realloc(a, 300), then realloc(a, 3000)");
+	printf("\n== stage 3: realloc(a, 300), then realloc(a, 3000)\n");
 	old = a;
 	a = mm_realloc(a, 300);
+	if (!a)
+		die("mm_realloc");
 	printf("realloc 300: 0x%lx %s\n", (unsigned long)a,
 	       a == old ? "in place" : "moved");
 	old = a;
 	a = mm_realloc(a, 3000);
-	printf("realloc 3000: 0x%lx %s\n", (unsigned long)a,
-	       a == old ? "in place" : "moved");
 	if (!a)
 		die("mm_realloc");
+	printf("realloc 3000: 0x%lx %s\n", (unsigned long)a,
+	       a == old ? "in place" : "moved");
 	printf("ptr  payload         block           size\n");
 	print_ptr("a", a);
 	print_ptr("d", d);
 	print_state();
-	step("a grew in place, then moved; try: pmap -x %ld", (long)pid);
+	step("a grew in place, then moved; try: pmap -x %ld", pid);
 
-	print_stage(4, "big = malloc(512 KiB), filled: a mapping of its own");
+	printf("\n== stage 4: big = malloc(512 KiB), filled: a mapping of "
+	       "its own\n");
 	big = mm_malloc(big_size);
 	if (!big)
 		die("mm_malloc");
@@ -986,9 +947,9 @@ static void demo(void)
 	printf("large: 0x%lx\n", (unsigned long)big);
 	printf("large block: 0x%lx %zu\n", (unsigned long)block_of(big),
 	       block_size(block_of(big)));
-	step("512 KiB in a mapping of its own; try: pmap -x %ld", (long)pid);
+	step("512 KiB in a mapping of its own; try: pmap -x %ld", pid);
 
-	print_stage(5, "big = realloc(big, 2 MiB), filled: mremap");
+	printf("\n== stage 5: big = realloc(big, 2 MiB), filled: mremap\n");
 	old = big;
 	big = mm_realloc(big, 4 * big_size);
 	if (!big)
@@ -1000,47 +961,51 @@ static void demo(void)
 	printf("mremap: %s, first bytes kept: %s\n",
 	       big == old ? "grew in place" : "moved",
 	       big[0] == 'x' && big[big_size - 1] == 'x' ? "yes" : "NO");
-	step("2 MiB now, maybe moved; try: pmap -x %ld", (long)pid);
+	step("2 MiB now, maybe moved; try: pmap -x %ld", pid);
 
-	print_stage(6, "free(big): munmap, the mapping is gone");
+	printf("\n== stage 6: free(big): munmap, the mapping is gone\n");
 	mm_free(big);
 	printf("freed large: 0x%lx\n", (unsigned long)big);
-	step("big is unmapped; try: pmap -x %ld", (long)pid);
+	step("big is unmapped; try: pmap -x %ld", pid);
 
-	print_stage(7, "the aligned family, calloc and edge cases");
-	show_aligned();
-	show_edge_cases();
+	printf("\n== stage 7: the aligned family, calloc and edge cases\n");
+	show_aligned_and_edges();
 
-	print_stage(8, "free(a), free(d): the arena is one free block again");
+	printf("\n== stage 8: free(a), free(d): the arena is one free block "
+	       "again\n");
 	mm_free(a);
 	mm_free(d);
 	print_state();
-	step("all free again; try: %s%ld/maps",
-	     vma_names ? "grep mini_malloc /proc/" : "cat /proc/", (long)pid);
+	step("all free again; try: %s%ld/maps", see, pid);
 }
 
-/* --- 10c. Two allocators behind one set of function pointers ---------- */
+/* --- 10b. --bench and --stress: random churn --------------------------- */
 
-struct allocator {
-	const char *name;
+/* glibc's allocator or ours, behind one set of names. */
+struct api {
 	void *(*malloc)(size_t);
 	void (*free)(void *);
 	void *(*calloc)(size_t, size_t);
 	void *(*realloc)(void *, size_t);
 	void *(*memalign)(size_t, size_t);
-	size_t (*usable)(void *);
 };
 
-static const struct allocator glibc_api = {
-	"libc", malloc, free, calloc, realloc, memalign, malloc_usable_size
+static const struct api libc_api = { malloc, free, calloc, realloc,
+				     memalign };
+static const struct api mini_api = { mm_malloc, mm_free, mm_calloc,
+				     mm_realloc, mm_memalign };
+
+#define SLOTS	4096	/* --bench: at most this many blocks alive */
+#define THREADS	4	/* --stress */
+#define FORKS	20	/* --stress */
+
+struct slot {
+	unsigned char *p;
+	size_t n;
+	unsigned char tag;	/* the byte the block is filled with */
 };
 
-static const struct allocator mini_api = {
-	"mini", mm_malloc, mm_free, mm_calloc, mm_realloc, mm_memalign,
-	mm_malloc_usable_size
-};
-
-/* A small fast PRNG (xorshift64*): the same seed gives the same run. */
+/* xorshift64*, a small fast PRNG: the same seed gives the same run. */
 static uint64_t rnd(uint64_t *s)
 {
 	*s ^= *s >> 12;
@@ -1049,14 +1014,84 @@ static uint64_t rnd(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
-/* A size between 16 bytes and max, spread evenly over the powers of two
- * (programs ask for small blocks far more often than for big ones). */
-static size_t rnd_size(uint64_t r, size_t max)
+/* Mark a block with its tag, or check the mark: both ends only for the
+ * bench (time malloc, not memset), every byte for the stress. */
+static void mark(struct slot *s, int all)
 {
-	int bits = 4 + (int)(r % 13);
-	size_t n = ((size_t)1 << bits) + (size_t)((r >> 8) % (1u << bits));
+	if (all)
+		memset(s->p, s->tag, s->n);
+	else
+		s->p[0] = s->p[s->n - 1] = s->tag;
+}
 
-	return n > max ? max : n;
+static int marked(const struct slot *s, int all)
+{
+	size_t i;
+
+	for (i = 0; all && i < s->n; i++)
+		if (s->p[i] != s->tag)
+			return 0;
+	return s->p[0] == s->tag && s->p[s->n - 1] == s->tag;
+}
+
+/* ops times: pick a random slot. A full slot: check its block and free
+ * it. An empty slot: malloc 16 B..64 KiB (sizes spread evenly over the
+ * powers of two) and mark it. Blocks thus die in random order.
+ * With mix (the stress): allocate with calloc, memalign and realloc of
+ * NULL too, realloc a quarter of the full slots instead of freeing them,
+ * and mark every byte; fewer blocks alive, up to 4 KiB, and one in 64
+ * large (128 KiB more). Returns the faults found: a changed byte, a bad
+ * alignment, calloc memory that is not zero. */
+static long churn(const struct api *api, long ops, uint64_t seed, int mix)
+{
+	struct slot slot[SLOTS] = { { NULL, 0, 0 } };
+	int maxbits = mix ? 12 : 16, nslots = mix ? 256 : SLOTS;
+	long i, bad = 0;
+
+	seed = (seed + 1) * 0x9e3779b97f4a7c15ULL;	/* never 0 */
+	for (i = 0; i < ops; i++) {
+		uint64_t r = rnd(&seed);
+		struct slot *s = &slot[r % (uint64_t)nslots];
+		int bits = 4 + (int)((r >> 12) % (uint64_t)(maxbits - 3));
+		size_t n = ((size_t)1 << bits) + (r >> 20) % (1u << bits);
+		size_t align = (size_t)32 << (r >> 40) % 8;	/* to 4K */
+		int how = mix ? (int)((r >> 50) % 4) : 0;
+
+		if (n > (size_t)1 << maxbits)
+			n = (size_t)1 << maxbits;
+		if (mix && (r >> 44) % 64 == 0)	/* now and then: large */
+			n += LARGE_MIN;
+		if (s->p && !marked(s, mix))
+			bad++;
+		if (s->p && how == 1) {		/* realloc keeps the front */
+			s->p = api->realloc(s->p, n);
+			if (!s->p)
+				die("realloc");
+			s->n = n < s->n ? n : s->n;
+			bad += !marked(s, 1);
+			s->n = n;
+			mark(s, 1);
+		} else if (s->p) {
+			api->free(s->p);
+			s->p = NULL;
+		} else {
+			s->p = how == 1 ? api->calloc(1, n) :
+			       how == 2 ? api->memalign(align, n) :
+			       how == 3 ? api->realloc(NULL, n) :
+			       api->malloc(n);
+			if (!s->p)
+				die("malloc");
+			s->n = n;
+			s->tag = 0;
+			bad += how == 1 && !marked(s, 1);	/* zeroed? */
+			bad += how == 2 && (uintptr_t)s->p % align != 0;
+			s->tag = (unsigned char)(r >> 56);
+			mark(s, mix);
+		}
+	}
+	for (i = 0; i < nslots; i++)
+		api->free(slot[i].p);
+	return bad;
 }
 
 static double now(void)
@@ -1067,232 +1102,77 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* --- 10d. --bench ------------------------------------------------------ */
-
-#define BENCH_SLOTS (1 << 12)
-
-/* ops times: pick a random slot; free it if full, else malloc 16 B..64 KiB
- * and touch its first and last byte. Then free what is left. */
-static double churn(const struct allocator *api, long ops)
-{
-	static unsigned char *slot[BENCH_SLOTS];
-	uint64_t seed = 0x9e3779b97f4a7c15ULL;
-	double t0 = now();
-	long i;
-
-	for (i = 0; i < ops; i++) {
-		uint64_t r = rnd(&seed);
-		unsigned char **s = &slot[r % BENCH_SLOTS];
-		size_t n;
-
-		if (*s) {
-			api->free(*s);
-			*s = NULL;
-			continue;
-		}
-		n = rnd_size(r >> 12, 64 << 10);
-		*s = api->malloc(n);
-		if (!*s)
-			die("malloc");
-		(*s)[0] = (*s)[n - 1] = 1;
-	}
-	for (i = 0; i < BENCH_SLOTS; i++) {
-		api->free(slot[i]);
-		slot[i] = NULL;
-	}
-	return now() - t0;
-}
-
 static void bench(long ops)
 {
-	double tg, tm;
+	double t0 = now(), tg, tm;
 
-	printf("bench: %ld operations, sizes 16..65536, %d slots\n", ops,
-	       BENCH_SLOTS);
-	tg = churn(&glibc_api, ops);
-	tm = churn(&mini_api, ops);
-	printf("allocator  seconds    ns/op\n");
-	printf("%-10s %-10.4f %.1f\n", "glibc", tg, tg * 1e9 / (double)ops);
-	printf("%-10s %-10.4f %.1f\n", "mini", tm, tm * 1e9 / (double)ops);
+	churn(&libc_api, ops, 42, 0);
+	tg = now() - t0;
+	t0 = now();
+	churn(&mini_api, ops, 42, 0);
+	tm = now() - t0;
+	printf("bench: %ld operations, sizes 16..65536, at most %d alive\n",
+	       ops, SLOTS);
 	printf("glibc: %.4f\n", tg);
 	printf("mini: %.4f\n", tm);
 	printf("ratio: %.2f (mini / glibc)\n", tm / tg);
 }
 
-/* --- 10e. --stress ----------------------------------------------------- */
-
-#define STRESS_THREADS	4
-#define STRESS_SLOTS	256
-#define STRESS_FORKS	20
-
-struct slot {
-	unsigned char *p;
-	size_t n;
-	unsigned char tag;
-};
-
-static const struct allocator *stress_api;
-static long stress_ops;
-static int stress_failed;	/* set by any thread: atomic access */
-
-static void stress_fail(const char *what)
-{
-	fprintf(stderr, "%s: stress: %s\n", prog, what);
-	__atomic_store_n(&stress_failed, 1, __ATOMIC_RELAXED);
-}
-
-static int stress_ok(void)
-{
-	return !__atomic_load_n(&stress_failed, __ATOMIC_RELAXED);
-}
-
-/* Is the block still holding what we wrote (all bytes = tag)? Checks
- * the ends and every 251st byte: cheap, and catches overlaps. */
-static int intact(const struct slot *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i += (i < 64 || s->n - i <= 64) ? 1 : 251)
-		if (s->p[i] != s->tag)
-			return 0;
-	return 1;
-}
-
-static void fill(struct slot *s, size_t n, unsigned char tag)
-{
-	s->n = n;
-	s->tag = tag;
-	memset(s->p, tag, n);
-}
-
-/* One step of the stress: free, realloc, or allocate one of 4 ways. */
-static void stress_one(struct slot *s, uint64_t r)
-{
-	const struct allocator *api = stress_api;
-	size_t n = (r & 63) == 0 ? rnd_size(r >> 8, 300 << 10) :
-				   rnd_size(r >> 8, 1 << 12);
-	size_t align = (size_t)16 << ((r >> 40) % 9);	/* 16 B to 4 KiB */
-	size_t keep;
-
-	if (s->p) {
-		if (!intact(s))
-			stress_fail("block contents changed");
-		if ((r >> 6) % 4 == 0) {
-			keep = n < s->n ? n : s->n;
-			s->p = api->realloc(s->p, n);
-			s->n = keep;
-			if (!s->p || !intact(s)) {
-				stress_fail("realloc lost the contents");
-				s->p = NULL;
-				return;
-			}
-			fill(s, n, s->tag);
-		} else {
-			api->free(s->p);
-			s->p = NULL;
-		}
-		return;
-	}
-	switch ((r >> 6) % 4) {
-	case 0:
-		s->p = api->malloc(n);
-		break;
-	case 1:
-		s->p = api->calloc(1, n);
-		for (keep = 0; s->p && keep < n; keep++)
-			if (s->p[keep])
-				stress_fail("calloc memory is not zero");
-		break;
-	case 2:
-		s->p = api->memalign(align, n);
-		if (s->p && (uintptr_t)s->p % align)
-			stress_fail("memalign result is not aligned");
-		break;
-	default:
-		s->p = api->realloc(NULL, n);
-		break;
-	}
-	if (!s->p) {
-		stress_fail("allocation failed");
-		return;
-	}
-	if (api->usable(s->p) < n)
-		stress_fail("usable size too small");
-	fill(s, n, (unsigned char)(r >> 56));
-}
+static const struct api *stress_api;
+static long stress_ops, stress_bad;
 
 static void *stress_thread(void *arg)
 {
-	struct slot slots[STRESS_SLOTS] = { { NULL, 0, 0 } };
-	uint64_t seed = 0x2545f4914f6cdd1dULL + (uintptr_t)arg;
-	long i;
+	long bad = churn(stress_api, stress_ops, (uintptr_t)arg, 1);
 
-	for (i = 0; i < stress_ops && stress_ok(); i++) {
-		uint64_t r = rnd(&seed);
-
-		stress_one(&slots[r % STRESS_SLOTS], r);
-	}
-	for (i = 0; i < STRESS_SLOTS; i++)
-		stress_api->free(slots[i].p);
+	__atomic_add_fetch(&stress_bad, bad, __ATOMIC_RELAXED);
 	return NULL;
 }
 
-/* In the child of a fork: the allocator must work at once. If a lock
- * was left held, the alarm kills the child and the parent reports it. */
-static void fork_child(void)
+/* THREADS threads churn while the main thread forks FORKS times. Each
+ * child must be able to allocate at once: a lock left held at the fork
+ * would hang it, and the alarm would kill it. */
+static void stress(const struct api *api, long ops)
 {
-	struct slot s = { NULL, 0, 0 };
-	uint64_t seed = (uint64_t)getpid();
-	int i;
-
-	alarm(5);
-	for (i = 0; i < 2000; i++)
-		stress_one(&s, rnd(&seed));
-	stress_api->free(s.p);
-	_exit(stress_ok() ? 0 : 1);
-}
-
-static void stress(const struct allocator *api, long ops)
-{
-	pthread_t t[STRESS_THREADS];
+	pthread_t t[THREADS];
 	int i, st, forks_ok = 0;
 	pid_t pid;
 
 	stress_api = api;
 	stress_ops = ops;
 	printf("stress: %d threads x %ld operations, %d forks, %s names\n",
-	       STRESS_THREADS, ops, STRESS_FORKS, api->name);
+	       THREADS, ops, FORKS, api == &libc_api ? "libc" : "mm_");
 	fflush(stdout);
-	for (i = 0; i < STRESS_THREADS; i++) {
+	for (i = 0; i < THREADS; i++) {
 		errno = pthread_create(&t[i], NULL, stress_thread,
-				       (void *)(uintptr_t)i);
+				       (void *)(uintptr_t)(i + 1));
 		if (errno)
 			die("pthread_create");
 	}
-	for (i = 0; i < STRESS_FORKS && stress_ok(); i++) {
+	for (i = 0; i < FORKS; i++) {
 		pid = fork();
 		if (pid < 0)
 			die("fork");
-		if (pid == 0)
-			fork_child();
+		if (pid == 0) {
+			alarm(5);
+			_exit(churn(api, 2000, (uint64_t)getpid(), 1) ? 1 : 0);
+		}
 		if (waitpid(pid, &st, 0) < 0)
 			die("waitpid");
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			forks_ok++;
-		else
-			stress_fail(WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ?
-				    "fork child hung (lock held?)" :
-				    "fork child failed");
+		forks_ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	}
-	for (i = 0; i < STRESS_THREADS; i++)
+	for (i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	printf("forks ok: %d\n", forks_ok);
-	printf("result: %s\n", stress_ok() ? "ok" : "FAILED");
-	if (!stress_ok())
+	printf("faults found: %ld\n", stress_bad);
+	if (forks_ok != FORKS || stress_bad) {
+		printf("result: FAILED\n");
 		exit(1);
+	}
+	printf("result: ok\n");
 }
 
-/* --- 10f. main --------------------------------------------------------- */
+/* --- 10c. main --------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
@@ -1310,9 +1190,10 @@ static void help(void)
 "sequence and prints its arenas and free list after each stage.\n"
 "\n"
 "  --step      pause at each stage (also MEMTOUR_STEP=1)\n"
-"  --bench     time the same churn (mixed sizes 16 B..64 KiB, random\n"
-"              free order, fixed seed) with glibc's malloc and with ours\n"
-"  --stress    %d threads and %d forks allocate, check and free\n"
+"  --bench     time the same churn (malloc and free, sizes 16 B..64 KiB,\n"
+"              random free order, fixed seed) with glibc's and ours\n"
+"  --stress    %d threads churn (malloc, calloc, realloc, memalign) and\n"
+"              check every byte, while the main thread forks %d times\n"
 "  --libc      with --stress: call malloc, free, ... by their usual names\n"
 "              (ours under LD_PRELOAD=mini_malloc.so, else glibc's)\n"
 "  -n OPS      operations for --bench (1000000) or per thread for\n"
@@ -1321,24 +1202,7 @@ static void help(void)
 "\n"
 "The same file builds the LD_PRELOAD library:\n"
 "  cc -shared -fPIC -DMINI_MALLOC_LIB -o mini_malloc.so mini_malloc.c\n",
-	       STRESS_THREADS, STRESS_FORKS);
-}
-
-static long parse_ops(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s == '-' || *s == '\0' || *end || errno || v == 0 ||
-	    v > 1000000000ULL) {
-		fprintf(stderr, "%s: bad number of operations: %s "
-			"(1..1000000000)\n", prog, s);
-		usage(stderr);
-		exit(2);
-	}
-	return (long)v;
+	       THREADS, FORKS);
 }
 
 int main(int argc, char **argv)
@@ -1354,7 +1218,8 @@ int main(int argc, char **argv)
 	};
 	const char *s = getenv("MEMTOUR_STEP");
 	int c, mode = 0, use_libc = 0;
-	long ops = 0;
+	unsigned long long ops = 0;
+	char *end;
 
 	if (s && *s && strcmp(s, "0") != 0)
 		step_mode = 1;
@@ -1377,7 +1242,16 @@ int main(int argc, char **argv)
 			use_libc = 1;
 			break;
 		case 'n':
-			ops = parse_ops(optarg);
+			errno = 0;
+			ops = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || errno ||
+			    ops == 0 || ops > 1000000000) {
+				fprintf(stderr, "%s: bad number of "
+					"operations (1..1000000000): %s\n",
+					prog, optarg);
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'h':
 			help();
@@ -1400,9 +1274,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (mode == 'b')
-		bench(ops ? ops : 1000000);
+		bench(ops ? (long)ops : 1000000);
 	else if (mode == 'S')
-		stress(use_libc ? &glibc_api : &mini_api, ops ? ops : 200000);
+		stress(use_libc ? &libc_api : &mini_api,
+		       ops ? (long)ops : 200000);
 	else
 		demo();
 	return 0;

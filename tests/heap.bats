@@ -41,21 +41,16 @@ hp_start_addr() {
 
 # --- lazy_alloc -------------------------------------------------------------
 
-# Drive lazy_alloc through its six pauses with SIZE_ARG (bytes = SIZE) and
-# check every step against the test's own reads of /proc/PID/status and
-# /proc/PID/stat.
+# Drive lazy_alloc ARGS (a block of SIZE bytes) through its six pauses and
+# check every step against the test's own reads of /proc/PID/status,
+# /proc/PID/stat and /proc/PID/maps.
 hp_lazy() {
-	local arg=$1 size=$2 ps kb pages half tol1 i
+	local size=$1 ps kb pages half tol1 i block first line
 	local -a vs rss vd flt
+	shift
 	ps=$(mt_pagesize)
 	kb=$((size / 1024))
-	pages=$((size / ps))
-	half=$(((pages + 1) / 2))
-	if [[ $arg == default ]]; then
-		mt_start "$H/lazy_alloc"
-	else
-		mt_start "$H/lazy_alloc" -s "$arg"
-	fi
+	mt_start "$H/lazy_alloc" "$@"
 	local names=(start malloc read write-half write-all free)
 	for i in 0 1 2 3 4 5; do
 		mt_wait_pause $((i + 1)) 20
@@ -69,48 +64,85 @@ hp_lazy() {
 		hp_near "$(hp_row "${names[i]}" 3)" "${rss[i]}" \
 			$((8 * ps / 1024))
 		hp_near "$(hp_row "${names[i]}" 5)" "${flt[i]}" 16
+		if ((i == 0)) && grep -q '^thp: disabled' "$MT_OUT"; then
+			# PR_SET_THP_DISABLE, as the kernel sees it (the
+			# THP_enabled line exists since Linux 5.0).
+			[[ $(awk '$1 == "THP_enabled:" { print $2 }' \
+				"/proc/$MT_PID/status") != 1 ]]
+		elif ((i == 1)); then
+			# The block is one anonymous mapping, SIZE long.
+			block=$(($(mt_out_field block)))
+			line=$(mt_maps_line "$MT_PID" "$block")
+			[[ $(awk '{ print $2, $4, $5, $6 }' <<<"$line") == \
+				"rw-p 00:00 0 " ]]
+			(($(hp_end "$line") >= block + size))
+		elif ((i == 5)); then
+			# free unmapped it.
+			! mt_maps_line "$MT_PID" "$block" 2>/dev/null || false
+		fi
 		mt_resume
 	done
 	mt_finish 20
 	[[ $MT_STATUS == 0 ]] || { mt_dump; false; }
 
+	# The whole pages inside the block, and how many got written.
+	first=$(((block + ps - 1) / ps * ps))
+	pages=$(((block + size - first) / ps))
+	half=$(((pages + 1) / 2))
+	[[ $(mt_out_field pages) == "$pages" ]]
+	[[ $(mt_out_field written_half) == "$half" ]]
+	[[ $(mt_out_field written_all) == "$pages" ]]
+
 	tol1=$((kb / 100))
-	# malloc: VmSize and VmData grow by SIZE (plus at most one page of
-	# header and rounding, and a little slack); RSS does not.
-	((vs[1] - vs[0] >= kb && vs[1] - vs[0] <= kb + 2 * ps / 1024))
-	((vd[1] - vd[0] >= kb && vd[1] - vd[0] <= kb + 2 * ps / 1024))
+	# malloc: VmSize and VmData grow by SIZE plus at most one page (the
+	# 16-byte chunk header, rounded up); RSS does not.
+	((vs[1] - vs[0] >= kb && vs[1] - vs[0] <= kb + ps / 1024))
+	((vd[1] - vd[0] >= kb && vd[1] - vd[0] <= kb + ps / 1024))
 	((rss[1] - rss[0] < tol1))
 	# read: RSS grows by less than 1% of SIZE (the zero page), though
 	# every page took a fault to map it.
 	((rss[2] - rss[1] < tol1))
 	((flt[2] - flt[1] >= pages * 98 / 100))
-	# write-half: RSS and minor faults grow by half the pages.
-	hp_near $((rss[3] - rss[2])) $((half * ps / 1024)) $((tol1 / 2 + 1))
-	hp_near $((flt[3] - flt[2])) "$half" $((half * 2 / 100 + 1))
-	# write-all: from the read step, by every page.
-	hp_near $((rss[4] - rss[2])) "$kb" "$tol1"
-	hp_near $((flt[4] - flt[2])) "$pages" $((pages * 2 / 100 + 1))
+	# write-half: RSS and minor faults grow by the pages written, 1%.
+	hp_near $((rss[3] - rss[2])) $((half * ps / 1024)) \
+		$((half * ps / 1024 / 100 + 1))
+	hp_near $((flt[3] - flt[2])) "$half" $((half / 100 + 1))
+	# write-all: the other pages.
+	hp_near $((rss[4] - rss[3])) $(((pages - half) * ps / 1024)) \
+		$(((pages - half) * ps / 1024 / 100 + 1))
+	hp_near $((flt[4] - flt[3])) $((pages - half)) \
+		$(((pages - half) / 100 + 1))
 	# free: VmSize back within 1% of SIZE of where it started.
 	hp_near "${vs[5]}" "${vs[0]}" "$tol1"
 	hp_near "${rss[5]}" "${rss[0]}" "$tol1"
-	# The page count it claims is SIZE / page size, within 1%.
-	hp_near "$(mt_out_field pages)" "$pages" $((pages / 100 + 1))
 	[[ $(mt_out_field size) == "$size "* ]]
 	grep -q 'zero page, so VmRSS stays flat' "$MT_OUT"
+	# The settings it reports are the ones we read.
+	[[ $(mt_out_field page_size) == "$ps" ]]
+	[[ $(mt_out_field overcommit_memory) == \
+		"$(</proc/sys/vm/overcommit_memory) "* ]]
+	hp_thp_mode_ok
 }
 
-@test "lazy_alloc -s 64M: VmSize, VmRSS, minor faults follow demand paging" {
-	hp_lazy 64M $((64 << 20))
-	grep -q 'PR_SET_THP_DISABLE' "$MT_OUT"
+# The THP mode lazy_alloc printed is the one in sysfs (or "unknown" if
+# there is none); and it says what it did about it.
+hp_thp_mode_ok() {
+	local f=/sys/kernel/mm/transparent_hugepage/enabled want=unknown
+	if [[ -r $f ]]; then
+		want=$(sed 's/.*\[\(.*\)\].*/\1/' "$f")
+	fi
+	[[ $(mt_out_field thp_mode) == "$want" ]]
+	grep -q '^thp: .*PR_SET_THP_DISABLE' "$MT_OUT"
 }
 
-@test "lazy_alloc default (256 MiB): the same lesson" {
-	hp_lazy default $((256 << 20))
+@test "lazy_alloc (256 MiB): VmSize, VmRSS, minor faults: demand paging" {
+	hp_lazy $((256 << 20))
 	[[ $(mt_out_field size) == "268435456 (256 MiB)" ]]
 }
 
 @test "lazy_alloc: a size above MemAvailable is reserved, not touched" {
-	local avail size arg mode vs0 vs1
+	local avail size arg mode vs0 vs1 ps ram want
+	ps=$(mt_pagesize)
 	avail=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
 	mode=$(</proc/sys/vm/overcommit_memory)
 	arg=64G
@@ -133,8 +165,8 @@ hp_lazy() {
 		mt_resume
 		mt_wait_pause 2 20
 		vs1=$(mt_status_kb "$MT_PID" VmSize)
-		# The virtual part works: VmSize grew by SIZE.
-		((vs1 - vs0 >= size / 1024))
+		# The virtual part works: VmSize grew by SIZE (and a page).
+		((vs1 - vs0 >= size / 1024 && vs1 - vs0 <= (size + ps) / 1024))
 		[[ $(hp_row malloc 2) == "$vs1" ]]
 		mt_resume
 		mt_wait_pause 3 20
@@ -148,10 +180,26 @@ hp_lazy() {
 	[[ $MT_STATUS == 2 ]]
 	grep -q "not touching .*more than MemAvailable" "$MT_ERR"
 	grep -q -- '--touch-anyway' "$MT_ERR"
-	# A malloc the heuristic refuses is reported, then mmap takes over.
+	# MemAvailable as it read it (it moves: within a quarter).
+	hp_near "$(mt_out_field mem_available | cut -d' ' -f1)" "$avail" \
+		$((avail / 4))
+	# Did malloc fail? In mode 0 the kernel refuses one request of more
+	# than RAM + swap, in mode 1 never; then mmap(MAP_NORESERVE) takes
+	# over, and says so.
+	ram=$(awk '$1 == "MemTotal:" || $1 == "SwapTotal:" { s += $2 }
+		END { print s }' /proc/meminfo)
+	want=
+	if [[ $mode == 0 ]] && ((size / 1024 > ram + 1024)); then
+		want=yes
+	elif [[ $mode == 1 ]] || ((size / 1024 < ram - 1024)); then
+		want=no
+	fi
+	[[ -z $want || $(mt_out_field malloc_failed) == "$want" ]]
 	if [[ $(mt_out_field malloc_failed) == yes ]]; then
 		grep -q "malloc .*Cannot allocate memory" "$MT_ERR"
 		[[ $(mt_out_field via) == mmap ]]
+	else
+		[[ $(mt_out_field via) == malloc ]]
 	fi
 }
 
@@ -172,10 +220,11 @@ hp_lazy() {
 
 # At a pause: the printed break, rounded up to a page, is the end of the
 # [heap] line we read, which starts at the initial break; or, when the
-# break is back at the start, there is no [heap] line at all. Sets B to
-# the printed break (a global: checks inside $(...) would not count).
+# break is back at the start, there is no [heap] line at all. The "heap:"
+# line printed is that [heap] line. Sets B to the printed break (a global:
+# checks inside $(...) would not count).
 hp_brk_check() {
-	local ps=$1 initial=$2 brk heap up
+	local ps=$1 initial=$2 brk heap up lo hi
 	brk=$(hp_last break)
 	brk=$((${brk%% *}))
 	B=$brk
@@ -183,34 +232,62 @@ hp_brk_check() {
 	heap=$(mt_maps_named "$MT_PID" '[heap]')
 	if ((brk == initial)); then
 		[[ -z $heap ]]
+		[[ $(hp_last heap) == none* ]]
 	else
 		[[ -n $heap ]]
-		(($(hp_end "$heap") == up))
-		(($(hp_start_addr "$heap") == initial))
+		lo=$(hp_start_addr "$heap")
+		hi=$(hp_end "$heap")
+		((hi == up && lo == initial))
+		[[ $(hp_last heap) == "$(mt_hex "$lo")-$(mt_hex "$hi") \
+($((hi - lo)) bytes)" ]]
 	fi
 }
 
-@test "brk: the [heap] line follows sbrk and brk, page-rounded" {
-	local ps initial b end_sym base exe inc=100000 b4
+# Start heap/brk (ARGS) and check its first pause: etext, edata and end
+# against nm on the binary plus its load base; the initial break and the
+# gap to it, with ASLR on (gap < 1 GiB + 2 pages) or off (the break is end
+# rounded up to a page). Sets INITIAL to the initial break.
+hp_brk_first() {
+	local ps sym base exe rva aslr=1 end
 	ps=$(mt_pagesize)
-	mt_start "$H/brk" -i "$inc"
+	mt_start "$@"
 	mt_wait_pause 1
-	initial=$(($(mt_out_field break_initial)))
-	((initial % ps == 0))
-	# &end from the program versus nm on the binary plus its load base.
 	exe=$(readlink -f "$H/brk")
 	base=$(hp_start_addr "$(mt_maps_named "$MT_PID" "$exe")")
-	end_sym=$(nm "$H/brk" | awk '$3 == "end" { print $1; exit }')
 	if LC_ALL=C readelf -h "$H/brk" | grep -q 'Type:.*EXEC'; then
 		base=0
 	fi
-	(($(mt_out_field end) == base + 16#$end_sym))
-	# The break is at or past &end; the gap is what the program says.
-	((initial >= base + 16#$end_sym))
-	[[ $(mt_out_field gap) == "$((initial - base - 16#$end_sym)) "* ]]
-	hp_brk_check "$ps" "$initial"
-	b=$B
-	((b == initial))
+	for sym in etext edata end; do
+		(($(mt_out_field $sym) == base + 16#$(nm "$H/brk" |
+			awk -v s=$sym '$3 == s { print $1; exit }')))
+	done
+	end=$(($(mt_out_field end)))
+	INITIAL=$(($(mt_out_field break_initial)))
+	((INITIAL % ps == 0 && INITIAL >= end))
+	[[ $(mt_out_field gap) == "$((INITIAL - end)) "* ]]
+	rva=$(</proc/sys/kernel/randomize_va_space)
+	[[ $(mt_out_field randomize_va_space) == "$rva" ]]
+	# personality(2) of the process: ADDR_NO_RANDOMIZE is 0x0040000.
+	if ((rva != 2 || 16#$(awk '{ print $1 }' "/proc/$MT_PID/personality") &
+		0x0040000)); then
+		aslr=0
+	fi
+	if ((aslr)); then
+		grep -q 'ASLR is on' "$MT_OUT"
+		((INITIAL - end <= (1 << 30) + 2 * ps))
+	else
+		grep -q 'brk randomization is off' "$MT_OUT"
+		((INITIAL == (end + ps - 1) / ps * ps))
+	fi
+	hp_brk_check "$ps" "$INITIAL"
+	((B == INITIAL))
+}
+
+@test "brk: the [heap] line follows sbrk and brk, page-rounded" {
+	local ps initial b inc=100000 b4
+	ps=$(mt_pagesize)
+	hp_brk_first "$H/brk" -i "$inc"
+	initial=$INITIAL
 	mt_resume
 
 	mt_wait_pause 2		# sbrk(+inc)
@@ -250,16 +327,20 @@ hp_brk_check() {
 }
 
 @test "brk: a bigger increment, same rules" {
-	local ps initial b
-	ps=$(mt_pagesize)
-	mt_start "$H/brk" -i 3M
-	mt_wait_pause 1
-	initial=$(($(mt_out_field break_initial)))
+	hp_brk_first "$H/brk" -i 3M
 	mt_resume
 	mt_wait_pause 2
-	hp_brk_check "$ps" "$initial"
-	b=$B
-	((b == initial + (3 << 20)))
+	hp_brk_check "$(mt_pagesize)" "$INITIAL"
+	((B == INITIAL + (3 << 20)))
+	mt_finish
+	[[ $MT_STATUS == 0 ]]
+}
+
+@test "brk: without ASLR (setarch -R) the heap starts at end, page-rounded" {
+	setarch -R true 2>/dev/null ||
+		skip "setarch -R is refused here (seccomp on personality?)"
+	hp_brk_first setarch -R "$H/brk"
+	grep -q 'ADDR_NO_RANDOMIZE' "$MT_OUT"
 	mt_finish
 	[[ $MT_STATUS == 0 ]]
 }
@@ -278,30 +359,51 @@ hp_brk_check() {
 
 # --- free_and_sbrk ----------------------------------------------------------
 
-# Run free_and_sbrk ARGS through its three pauses; sets H1 H2 H3 to the
+# At a pause of free_and_sbrk, after PHASE: the printed break, rounded up
+# to a page, is the end of the [heap] line we read (or there is no [heap]
+# line, and the break is where the heap will start); the printed heap_
+# size is that line's. Sets E to the end of [heap], S to its start.
+hp_fas_check() {
+	local phase=$1 ps brk heap
+	ps=$(mt_pagesize)
+	brk=$(($(mt_out_field "break_$phase")))
+	heap=$(mt_maps_named "$MT_PID" '[heap]')
+	if [[ -z $heap ]]; then
+		[[ $(mt_out_field "heap_$phase") == "0 bytes" ]]
+		E=$brk S=$brk
+		return 0
+	fi
+	E=$(hp_end "$heap")
+	S=$(hp_start_addr "$heap")
+	((E == (brk + ps - 1) / ps * ps))
+	[[ $(mt_out_field "heap_$phase") == "$((E - S)) bytes" ]]
+}
+
+# Run free_and_sbrk ARGS through its four pauses; sets H1 H2 H3 to the
 # end of [heap] the test read after allocating, after the chosen frees,
 # after freeing the rest.
 hp_fas() {
-	local ps brk heap
-	ps=$(mt_pagesize)
+	local start
 	mt_start "$H/free_and_sbrk" "$@"
 	mt_wait_pause 1
-	heap=$(mt_maps_named "$MT_PID" '[heap]')
-	H1=$(hp_end "$heap")
-	brk=$(($(mt_out_field break_alloc)))
-	((H1 == (brk + ps - 1) / ps * ps))
-	[[ $(mt_out_field heap_alloc) == \
-		"$((H1 - $(hp_start_addr "$heap"))) bytes" ]]
+	hp_fas_check start
+	start=$E
+	# "the heap is empty until the first malloc": no [heap] line yet.
+	[[ -z $(mt_maps_named "$MT_PID" '[heap]') ]]
 	mt_resume
 	mt_wait_pause 2
-	H2=$(hp_end "$(mt_maps_named "$MT_PID" '[heap]')")
-	brk=$(($(mt_out_field break_free)))
-	((H2 == (brk + ps - 1) / ps * ps))
+	hp_fas_check alloc
+	H1=$E
+	# The heap grew from where the break was at the start.
+	((S == start))
 	mt_resume
 	mt_wait_pause 3
-	H3=$(hp_end "$(mt_maps_named "$MT_PID" '[heap]')")
-	brk=$(($(mt_out_field break_rest)))
-	((H3 == (brk + ps - 1) / ps * ps))
+	hp_fas_check free
+	H2=$E
+	mt_resume
+	mt_wait_pause 4
+	hp_fas_check rest
+	H3=$E
 	mt_finish
 	[[ $MT_STATUS == 0 ]]
 }
@@ -310,6 +412,8 @@ hp_fas() {
 	hp_fas 1000 10240 1 200 700
 	((H2 == H1))
 	[[ $(mt_out_field lowered) == no ]]
+	[[ $(mt_out_field freed) == "501 blocks ($((501 * 10240)) bytes)" ]]
+	[[ $(mt_out_field freed_rest) == "499 blocks"* ]]
 	# Freeing the rest frees the top too: now it drops.
 	((H3 < H1 - 1000 * 10240 / 2))
 }
@@ -319,12 +423,15 @@ hp_fas() {
 	# The top 501 blocks, less what glibc keeps at the top (M_TOP_PAD).
 	((H2 < H1 - 501 * 10240 + 256 * 1024))
 	[[ $(mt_out_field lowered) == yes ]]
+	[[ $(mt_out_field freed) == "501 blocks"* ]]
 }
 
 @test "free_and_sbrk: defaults free every second block: no drop" {
 	hp_fas
 	((H2 == H1))
 	((H3 < H1))
+	[[ $(mt_out_field lowered) == no ]]
+	[[ $(mt_out_field freed) == "500 blocks"* ]]
 	[[ $(mt_out_field num_allocs) == 1000 ]]
 	[[ $(mt_out_field block_size) == 10240 ]]
 }
@@ -332,6 +439,7 @@ hp_fas() {
 @test "free_and_sbrk: a raised M_TRIM_THRESHOLD keeps the top" {
 	hp_fas -t 8M 1000 10240 1 500 1000
 	((H2 == H1))
+	[[ $(mt_out_field lowered) == no ]]
 }
 
 @test "free_and_sbrk: --help, bad numbers, blocks above the mmap threshold" {
@@ -348,6 +456,8 @@ hp_fas() {
 	run -2 "$H/free_and_sbrk" 10 100 1 5 3
 	run -2 "$H/free_and_sbrk" 10 100 1 1 11
 	run -2 "$H/free_and_sbrk" 1 2 3 4 5 6
+	run -2 "$H/free_and_sbrk" 1000000 2000
+	[[ $output == *"more than 1 GiB"* ]]
 	run -2 "$H/free_and_sbrk" -t 0
 	run -2 "$H/free_and_sbrk" --bogus
 }
@@ -355,21 +465,25 @@ hp_fas() {
 # --- malloc_chunks ----------------------------------------------------------
 
 @test "malloc_chunks: small blocks in [heap], large in a mapping of its own" {
-	local line a prev req large size heapline
+	local line a prev req large size heapline dist usable sw flags
 	mt_start "$H/malloc_chunks"
 	mt_wait_pause 1
 	heapline=$(mt_maps_named "$MT_PID" '[heap]')
 	[[ -n $heapline ]]
 	# Every row of the table: the address is in [heap], 16-byte aligned;
 	# the distance to the next is at least the request plus the 8-byte
-	# size word, a multiple of 16; usable is at least the request.
+	# size word, a multiple of 16; usable is at least the request. The
+	# glibc size word is that distance, with P (the chunk before is in
+	# use), and usable is it less the size word.
 	prev=
-	while read -r req a dist usable _; do
+	while read -r req a dist usable sw flags; do
 		line=$(mt_maps_line "$MT_PID" "$a")
 		[[ $line == *'[heap]' ]]
 		((a % 16 == 0))
 		((dist >= req + 8 && dist % 16 == 0 && dist >= 32))
 		((usable >= req && usable <= dist))
+		((usable == dist - 8 && (sw & ~7) == dist))
+		[[ $flags == P-- ]]
 		[[ -z $prev ]] || ((a > prev))
 		prev=$a
 	done < <(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^0x/' "$MT_OUT")
@@ -386,6 +500,15 @@ hp_fas() {
 	[[ $line != *'[heap]'* ]]
 	[[ $(awk '{ print $2, $6 }' <<<"$line") == "rw-p " ]]
 	(($(hp_end "$line") - large >= size))
+	[[ $(mt_out_field large_mapping) == "$(mt_hex "$(hp_start_addr \
+		"$line")")-$(mt_hex "$(hp_end "$line")") "* ]]
+	# Its size word: IS_MMAPPED, and the chunk (which starts 16 bytes
+	# before the block) lies inside that mapping.
+	read -r sw flags < <(mt_out_field large_sizeword)
+	[[ $flags == -M- ]]
+	(($(hp_start_addr "$line") <= large - 16))
+	(($(hp_end "$line") >= large - 16 + (sw & ~7)))
+	(((sw & ~7) >= size + 8 && (sw & ~7) % $(mt_pagesize) == 0))
 	mt_resume
 
 	mt_wait_pause 3
@@ -449,6 +572,7 @@ hp_alloca() {
 	((a < local_main && end <= local_main))
 	# The stack pointer went down by at least the size asked.
 	((before - after >= $(mt_out_field size)))
+	[[ $(mt_out_field sp_moved) == "$((before - after)) bytes "* ]]
 	((a >= after - 64 && a <= before))
 	mt_finish
 	[[ $MT_STATUS == 0 ]]
@@ -501,7 +625,8 @@ mini_free_rows() {
 	mini_stage "$1" | awk 'NF == 4 && $1 ~ /^[0-9]+$/ && $2 ~ /^0x/'
 }
 mini_ptr_row() {	# STAGE NAME -> "payload block size"
-	mini_stage "$1" | awk -v p="$2" 'NF == 4 && $1 == p { print $2, $3, $4 }'
+	mini_stage "$1" |
+		awk -v p="$2" 'NF == 4 && $1 == p { print $2, $3, $4 }'
 }
 
 # Check that [LO, HI) lies inside one mapping of PID that is anonymous
@@ -568,7 +693,8 @@ mini_thp_always() {
 		# The claim about names holds in the kernel's view too.
 		if [[ $names == yes ]]; then
 			# A named arena is exactly one mapping of its own.
-			[[ $line == "${lo#0x}-${hi#0x} "*"[anon:mini_malloc arena $id]" ]]
+			[[ $line == "${lo#0x}-${hi#0x} "* ]]
+			[[ $line == *"[anon:mini_malloc arena $id]" ]]
 			(($(mt_smaps_kb "$pid" "$lo" Size) * 1024 == size))
 		else
 			[[ $names == "no ("*")" ]]
@@ -618,7 +744,7 @@ mini_thp_always() {
 }
 
 @test "mini_malloc: free list totals match; b and c coalesce; realloc" {
-	local pa ba sa bb sb bc sc line stage id lo hi size used free n
+	local pa ba sa bb sb bc sc sd line stage id lo hi size used free n
 	local MINI_OUT=$BATS_TEST_TMPDIR/out	# read by mini_stage
 	run -0 "$MINI"		# no pauses: everything here is in the output
 	printf '%s\n' "$output" >"$MINI_OUT"
@@ -628,6 +754,11 @@ mini_thp_always() {
 	# Payload = block + 16-byte header, 16-aligned; b follows a, c b.
 	((pa == ba + 16 && pa % 16 == 0))
 	((bb == ba + sa && bc == bb + sb))
+	# The arena's "used" column is a + b + c + d.
+	read -r _ _ sd < <(mini_ptr_row 1 d)
+	read -r _ _ _ _ used _ < <(mini_arena_rows 1)
+	((used == sa + sb + sc + sd))
+	[[ $(mt_out_field "page size" "$MINI_OUT") == "$(mt_pagesize)" ]]
 	# Stage 2: b and c are one free block, their sizes added up.
 	mini_free_rows 2 | grep -q "^[0-9]* *$bb  *$((sb + sc)) "
 	! mini_free_rows 2 | grep -q " $bc " || false
@@ -686,7 +817,8 @@ mini_thp_always() {
 	mt_resume
 	mt_wait_pause 5
 	old=$blk
-	read -r blk size < <(sed -n 's/^large block: //p' "$MT_OUT" | tail -n 1)
+	read -r blk size < <(sed -n 's/^large block: //p' "$MT_OUT" |
+		tail -n 1)
 	((size >= 2 * 1024 * 1024 && size % ps == 0))
 	mini_anon_rw "$pid" "$blk" "$((blk + size))" >/dev/null
 	(($(mt_smaps_kb "$pid" "$blk" Rss) * 1024 >= size))
@@ -733,9 +865,11 @@ mini_thp_always() {
 
 @test "mini_malloc: threads and fork (mm_ names, and libc names preloaded)" {
 	run -0 "$MINI" --stress -n 20000
-	[[ $output == *"result: ok"* && $output == *"forks ok: 20"* ]]
+	[[ $output == *"forks ok: 20"* && $output == *"faults found: 0"* ]]
+	[[ $output == *"result: ok"* ]]
 	LD_PRELOAD=$MINI_SO run -0 "$MINI" --stress --libc -n 20000
-	[[ $output == *"result: ok"* && $output == *"forks ok: 20"* ]]
+	[[ $output == *"forks ok: 20"* && $output == *"faults found: 0"* ]]
+	[[ $output == *"result: ok"* ]]
 }
 
 @test "mini_malloc: a tiny --bench prints both times and their ratio" {
@@ -746,7 +880,8 @@ mini_thp_always() {
 	r=$(mt_out_field ratio <(printf '%s\n' "$output"))
 	[[ $g =~ ^[0-9]+\.[0-9]+$ && $m =~ ^[0-9]+\.[0-9]+$ ]]
 	awk -v g="$g" -v m="$m" -v r="${r%% *}" 'BEGIN {
-		exit !(g > 0 && m > 0 && (r - m / g) ^ 2 < 0.01 + (m / g) ^ 2 / 100)
+		q = m / g
+		exit !(g > 0 && m > 0 && (r - q) ^ 2 < 0.01 + q ^ 2 / 100)
 	}'
 }
 
@@ -788,7 +923,8 @@ mini_thp_always() {
 		for (i = 0; i < 250000; i++)
 			printf "%08d %c%c%c %x\n", int(rand() * 1e8),
 			       97 + int(rand() * 26), 97 + int(rand() * 26),
-			       97 + int(rand() * 26), int(rand() * 1e6) }' >"$t/in"
+			       97 + int(rand() * 26), int(rand() * 1e6)
+		}' >"$t/in"
 	(($(wc -c <"$t/in") > 4500000))
 	sort "$t/in" >"$t/plain"
 	LD_PRELOAD=$MINI_SO sort "$t/in" >"$t/mini"
