@@ -995,7 +995,7 @@ static const struct api libc_api = { malloc, free, calloc, realloc,
 static const struct api mini_api = { mm_malloc, mm_free, mm_calloc,
 				     mm_realloc, mm_memalign };
 
-#define SLOTS	4096	/* --bench: at most this many blocks alive */
+#define SLOTS	(1 << 12)	/* --bench: at most this many blocks alive */
 #define THREADS	4	/* --stress */
 #define FORKS	20	/* --stress */
 
