@@ -222,9 +222,14 @@ int main(int argc, char **argv)
 	first = use_alloca(size, 1);
 	second = use_alloca(size, 2);
 	printf("same_address: %s\n", first == second ? "yes" : "no");
-	printf("    the first block died when use_alloca returned; the "
-	       "second call's\n    frame, alloca'd block included, landed "
-	       "on the same bytes\n");
+	if (first == second)
+		printf("    the first block died when use_alloca returned; "
+		       "the second call's\n    frame, alloca'd block "
+		       "included, landed on the same bytes\n");
+	else
+		printf("    the second call's frame sat elsewhere (a sanitizer "
+		       "or debugger\n    can move frames), but the first "
+		       "block was dead all the same\n");
 	printf("so: never free() alloca'd memory (malloc never saw it);\n"
 	       "    never return it or keep it past the return (it is "
 	       "reused);\n"
