@@ -21,14 +21,17 @@
  *   It also reports /proc/sys/kernel/randomize_va_space:
  *     0  off: nothing is randomised
  *     1  stack, mmap area (libraries, mmap), vDSO and a PIE's load address
- *        are randomised; the heap starts right after the program's data
- *     2  as 1, and the start of the heap (brk) is randomised too (default)
- *   and whether this binary is a PIE. Method: it reads the ELF header of
- *   the file it runs from, /proc/self/exe. A position-dependent executable
- *   is ET_EXEC and is always loaded at the addresses the linker chose; a
- *   PIE is ET_DYN (like a shared library), loaded at an address the kernel
- *   picks. Since this file is the program being run, ET_DYN means PIE.
- *   `readelf -h aslr` shows the same: "Type: DYN".
+ *        are randomised; the heap starts right after the bss (so in a PIE
+ *        it moves with the program, but no further)
+ *     2  as 1, and the start of the heap (brk) is randomised too: the
+ *        default, unless the kernel was built with CONFIG_COMPAT_BRK
+ *   and whether this binary is a PIE. Method: it reads its own ELF header,
+ *   which the first PT_LOAD maps at __executable_start. A
+ *   position-dependent executable is ET_EXEC and is always loaded at the
+ *   addresses the linker chose; a PIE is ET_DYN (like a shared library),
+ *   loaded at an address the kernel picks. Since this header is the
+ *   program's own, ET_DYN means PIE. `readelf -h aslr` shows the same:
+ *   "Type: DYN (Position-Independent Executable file)".
  *
  *   With --no-aslr the children are exec'ed with the personality flag
  *   ADDR_NO_RANDOMIZE (what `setarch -R` does), and every address is equal
@@ -45,8 +48,12 @@
  * What to look for
  *   With randomize_va_space 2, every row moves. Within one run, text and
  *   data move together (the same binary), and library and mmap move
- *   together (the same mmap area). The offset inside a page never changes,
- *   except for the stack, whose top also gets a random sub-page shift.
+ *   together (the same mmap area; so does the vDSO on this kernel, while
+ *   older x86_64 kernels gave it a random place of its own, above the
+ *   stack).
+ *   The offset inside a page never changes, except for the stack: below
+ *   the argument strings the kernel also shifts it by a random amount
+ *   (< 8 KiB on x86_64, < one page on aarch64, in 16-byte steps).
  *   In a non-PIE build, text and data are equal in both runs.
  *
  * Lines a test checks
@@ -76,6 +83,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +105,7 @@ static const char *const kinds[NKINDS] = {
 };
 
 static int data_var = 42;		/* .data: an initialised global */
+extern const char __executable_start[];	/* the linker's: our ELF header */
 
 /* The pause protocol (GUIDE.md): print one line, flush it, then wait for a
  * line on stdin; EOF means go on. read(2), not stdio: no hidden malloc. */
@@ -298,19 +307,19 @@ static void print_randomize_va_space(void)
 	       v >= 0 && v <= 2 ? meaning[v] : "unknown value");
 }
 
-/* PIE or not, from the ELF header of the file this process runs. */
+/* PIE or not, from this program's own ELF header: the linker defines
+ * __executable_start at its first byte, which the first PT_LOAD maps.
+ * (Not /proc/self/exe: run as `ld.so ./aslr`, that is the loader.) */
 static void print_pie(void)
 {
-	unsigned char eh[EI_NIDENT + 2];
-	uint16_t type;
+	const ElfW(Ehdr) *eh = (const void *)__executable_start;
+	unsigned int type = eh->e_type;
 
-	if (read_file("/proc/self/exe", eh, sizeof(eh)) != sizeof(eh) ||
-	    memcmp(eh, ELFMAG, SELFMAG) != 0) {
-		printf("pie: unknown (cannot read the ELF header of "
-		       "/proc/self/exe)\n");
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0) {
+		printf("pie: unknown (no ELF header at "
+		       "__executable_start)\n");
 		return;
 	}
-	memcpy(&type, eh + EI_NIDENT, sizeof(type));	/* e_type */
 	if (type == ET_DYN)
 		printf("pie: yes (e_type ET_DYN: loaded where the kernel "
 		       "chooses)\n");
@@ -377,7 +386,8 @@ int main(int argc, char **argv)
 	printf("personality: 0x%x (ADDR_NO_RANDOMIZE %s)\n", persona,
 	       persona & ADDR_NO_RANDOMIZE ? "set: setarch -R?" : "not set");
 	if (no_aslr && !(persona & ADDR_NO_RANDOMIZE)) {
-		/* Set it here: the children inherit it through exec. */
+		/* Set it here: the children inherit it through fork and
+		 * the kernel applies it at their exec. */
 		int err = 0;
 
 		if (personality(persona | ADDR_NO_RANDOMIZE) == -1)
@@ -418,9 +428,10 @@ int main(int argc, char **argv)
 	else
 		printf("The kernel chose new random bases at each exec. Text, "
 		       "data, heap,\nlibrary, mmap and vdso keep their offset "
-		       "inside a page (the low %d bits,\nwith %ld-byte pages);"
-		       " the stack top also moves by a random sub-page\n"
-		       "amount.\n",
+		       "inside a page (the low %d bits,\nwith %ld-byte pages):"
+		       " only whole pages move. The stack also gets a\n"
+		       "random shift in 16-byte steps (< 8 KiB on x86_64), so "
+		       "its offset changes too.\n",
 		       __builtin_ctzl(sysconf(_SC_PAGESIZE)),
 		       sysconf(_SC_PAGESIZE));
 	return 0;

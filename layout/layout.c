@@ -23,8 +23,10 @@
  *     1 MiB malloc is not: glibc gave it a mapping of its own.
  *   - argv[0] and the environment strings are at the very top of [stack],
  *     above the local variable.
- *   - The writable segment starts read-only: .init_array, .dynamic and the
- *     GOT are made r--p once relocated (RELRO); .data and .bss follow, rw-p.
+ *   - The writable segment starts read-only: .init_array, .fini_array,
+ *     .data.rel.ro, .dynamic and .got are made r--p by the dynamic loader
+ *     once relocated (RELRO); .got.plt (written at lazy binding), .data and
+ *     .bss follow, rw-p.
  *   - bss = end - edata takes no room in the file: what does not fit in the
  *     last page of the data segment becomes an anonymous mapping.
  *   - Run it twice: with ASLR every address changes, the order does not.
@@ -62,7 +64,9 @@
 
 /* Defined by the linker (see end(3) and `ld --verbose`): one past the end
  * of the code, of the initialised data and of the bss; and the first byte
- * of the binary in memory. They have no value, only an address. */
+ * of the binary in memory. They have no value, only an address. GNU ld's
+ * script PROVIDEs etext, edata and end: they exist only in a program that
+ * refers to them, as this one does (_edata, __bss_start, _end always). */
 extern char etext, edata, end;
 extern const char __executable_start[];	/* an array: no size known */
 extern char **environ;
@@ -322,8 +326,10 @@ static const char *labels(char *buf, size_t len, const struct mapping *m)
 	return buf;
 }
 
-/* "gap 41.3 TiB"; the gap below [vsyscall] is mostly not user space:
- * on x86_64 the kernel's half of the address space is up there. */
+/* "gap 41.3 TiB". The gap below x86_64's [vsyscall] is mostly not user
+ * space: with 4-level page tables user space ends at 128 TiB (47 bits),
+ * then comes the non-canonical hole, addresses no pointer may hold (almost
+ * all of the 16 EiB), then the kernel's half, where [vsyscall] lies. */
 static const char *gap_text(char *buf, size_t len, const struct mapping *above,
 			    unsigned long size)
 {
@@ -331,7 +337,7 @@ static const char *gap_text(char *buf, size_t len, const struct mapping *above,
 
 	snprintf(buf, len, "gap %s%s", human(sz, sizeof(sz), size),
 		 strcmp(above->path, "[vsyscall]") == 0 ?
-		 " (the kernel's half)" : "");
+		 " (mostly not user space)" : "");
 	return buf;
 }
 
@@ -548,8 +554,10 @@ static void print_sizes(uintptr_t dseg, uintptr_t brk_now)
 "  the code. size(1)'s \"text\" adds up every read-only allocated\n"
 "  section instead: also those after etext (.rodata, .eh_frame), but no\n"
 "  headers and no padding. Either can be larger: compare size layout.\n"
-"  data size = edata - data segment: .init_array, .dynamic and the GOT,\n"
-"  made read-only once relocated (RELRO: the r--p line), then .data.\n"
+"  data size = edata - data segment: the part of the writable segment\n"
+"  stored in the file. First .init_array, .fini_array, .data.rel.ro,\n"
+"  .dynamic and .got, which the dynamic loader makes read-only once it\n"
+"  has relocated them (RELRO: the r--p line), then .got.plt and .data.\n"
 "  size's \"data\" counts the same sections, without the padding.\n"
 "  bss size = end - edata: zeros only, so it takes no room in the file;\n"
 "  past the last page of the data in the file it is anonymous memory.\n");

@@ -2,8 +2,9 @@
  *
  * What it demonstrates
  *   The main thread's stack is one mapping, [stack] in /proc/PID/maps, that
- *   the kernel grows downwards on demand, one page fault at a time, until its
- *   size would exceed the soft RLIMIT_STACK (`ulimit -s`, in KiB). This
+ *   the kernel grows downwards on demand: a page fault on an address below
+ *   it extends it down to that page, unless its size would then exceed the
+ *   soft RLIMIT_STACK (`ulimit -s`, in KiB). This
  *   program calls a function with a fixed-size frame (a 1 KiB volatile
  *   array) deeper and deeper, with no base case that is ever reached. When
  *   the stack cannot grow any more, the next push or store lands just below
@@ -17,14 +18,18 @@
  *   to main, which then reads /proc/self/maps (the [stack] mapping has grown
  *   to its maximum by then) and prints the report.
  *
- *   The guard gap. Since Linux 4.12 (the "Stack Clash" fix) the kernel keeps
- *   stack_guard_gap pages (256 by default, 1 MiB with 4 KiB pages; the
- *   kernel command line option stack_guard_gap=N changes it) free below a
- *   stack that grows down: no other mapping may be placed there, and the
- *   stack is never grown closer than that to the mapping below it. The gap
- *   is not a mapping (it does not appear in /proc/PID/maps), which is why
- *   the fault is SEGV_MAPERR. A pthread's guard page, by contrast, is a real
- *   PROT_NONE mapping (---p) and a fault there is SEGV_ACCERR.
+ *   The guard gap. Since Linux 4.12 (the "Stack Clash" fix, also backported
+ *   to older stable kernels) the kernel keeps stack_guard_gap pages free
+ *   below a stack that grows down: 256 pages by default, so 1 MiB with
+ *   4 KiB pages (16 MiB with 64 KiB pages on aarch64); the kernel command
+ *   line option stack_guard_gap=N changes it. mmap never picks an address
+ *   in the gap (only MAP_FIXED can put a mapping there), and the stack is
+ *   never grown to within the gap of an accessible mapping below it. Here
+ *   RLIMIT_STACK stops the stack first; the fault address still lies in
+ *   the gap. The gap is not a mapping (it does not appear in
+ *   /proc/PID/maps), and no mapping holds the address: SEGV_MAPERR. A
+ *   pthread's guard page, by contrast, is a real PROT_NONE mapping (---p)
+ *   and a fault there is SEGV_ACCERR.
  *
  * How to run it
  *   ./stack_overflow                   run with your ulimit -s
@@ -38,9 +43,10 @@
  *   every page of it becomes resident.
  *
  * What to look for
- *   "stack used" and "stack mapping size" are just under RLIMIT_STACK; the
- *   fault address is a few bytes to one frame below the start of [stack];
- *   depth * frame size is about the stack used.
+ *   "stack mapping size" equals RLIMIT_STACK (rounded down to a page) and
+ *   "stack used" is within one frame of it; the fault address is a few
+ *   bytes to one frame below the start of [stack]; depth * frame size is
+ *   about the stack used.
  *
  * Lines a test checks (name: value; sizes in bytes, addresses in hex)
  *   RLIMIT_STACK: N            soft limit used by the demo
@@ -208,23 +214,33 @@ static int stack_bounds(uintptr_t *lo, uintptr_t *hi)
 	return 0;
 }
 
-/* stack_guard_gap in pages: from the kernel command line, else 256. */
-static unsigned long guard_gap_pages(int *from_cmdline)
+/* stack_guard_gap in pages: from the kernel command line, else 256. The
+ * kernel reads the value in decimal and ignores it unless all of it is a
+ * number; if the option is given twice, the last one wins. */
+static __attribute__((noinline))	/* not in main: sigsetjmp is there */
+unsigned long guard_gap_pages(int *from_cmdline)
 {
 	static char cmdline[8192];
 	const char *key = "stack_guard_gap=", *p = cmdline;
+	unsigned long pages = DEFAULT_GAP_PAGES;
 
 	*from_cmdline = 0;
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) <= 0)
-		return DEFAULT_GAP_PAGES;
+		return pages;
 	while ((p = strstr(p, key))) {
 		if (p == cmdline || p[-1] == ' ') {
-			*from_cmdline = 1;
-			return strtoul(p + strlen(key), NULL, 0);
+			const char *v = p + strlen(key);
+			char *e;
+			unsigned long n = strtoul(v, &e, 10);
+
+			if (e != v && (*e == ' ' || *e == '\n' || !*e)) {
+				pages = n;
+				*from_cmdline = 1;
+			}
 		}
 		p += strlen(key);
 	}
-	return DEFAULT_GAP_PAGES;
+	return pages;
 }
 
 /* Only async-signal-safe work here: store into globals and jump out. */
@@ -432,15 +448,14 @@ int main(int argc, char **argv)
 	}
 	printf("\n"
 	"The [stack] mapping grew to %s; RLIMIT_STACK allows %s.\n"
-	"The next access fell below it, where no mapping exists: the\n"
-	"kernel refused to grow the stack past the limit and sent SIGSEGV\n"
-	"with SEGV_MAPERR. That address lies in the guard gap: the %s\n"
-	"(stack_guard_gap pages) below [stack] that the kernel keeps free\n"
-	"of other mappings, so that the stack cannot grow into the mapping\n"
-	"below it, and a frame smaller than the gap cannot jump over it.\n"
-	"The gap is not a mapping, hence SEGV_MAPERR (a pthread's guard\n"
-	"page is a PROT_NONE mapping: SEGV_ACCERR). The handler ran on the\n"
-	"alternate signal stack, because the normal stack was full.\n",
+	"The next access fell below it: the kernel refused to grow the\n"
+	"stack past the limit, no mapping holds that address, so SIGSEGV\n"
+	"came with SEGV_MAPERR. The address lies in the guard gap, the %s\n"
+	"(stack_guard_gap pages) below [stack] where mmap places nothing,\n"
+	"so that the stack cannot grow into the mapping below it and a\n"
+	"frame smaller than the gap cannot jump over it. The gap is not a\n"
+	"mapping (a pthread's guard page is: PROT_NONE, SEGV_ACCERR).\n"
+	"The handler ran on the alternate signal stack: [stack] was full.\n",
 	       unit(hi - lo), unit(limit), unit(gap_pages * page));
 
 	step("stack full, fault caught; try: grep stack /proc/%ld/maps",
