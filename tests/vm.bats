@@ -998,7 +998,7 @@ num() {
 			'$1 == "Hugepagesize:" { print $2 }' /proc/meminfo) \
 			* 1024)) ]]
 	fi
-	if (( nr == 0 )); then
+	if (( nr == 0 && over == 0 )); then
 		[[ $(mt_out_field hugetlb_mmap) == failed:* ]]
 		grep -q '^hugetlb_why: nr_hugepages is 0' "$MT_OUT"
 		grep -q 'echo 4 > /proc/sys/vm/nr_hugepages' "$MT_OUT"

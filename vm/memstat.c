@@ -3,10 +3,11 @@
  * How much memory does a process use? It depends on how you count pages that
  * other processes map too (libc's code is mapped by every process):
  *   RSS  every page mapped into the process and present in RAM
- *   PSS  each such page divided by the number of processes mapping it, so
- *        the PSS of all processes adds up to the RAM they really use
- *   USS  only the pages nobody else maps (Private_Clean + Private_Dirty):
- *        what the system gets back when the process exits
+ *   PSS  each such page divided by the number of times it is mapped (its
+ *        mapcount), so the PSS of all processes adds up to the RAM their
+ *        mapped pages really use
+ *   USS  only the pages mapped once, here (Private_Clean + Private_Dirty):
+ *        roughly what the system gets back when the process exits
  * The kernel reports these per mapping in /proc/PID/smaps, and summed for
  * the whole process in /proc/PID/smaps_rollup. memstat prints both: one row
  * per mapping and the totals.

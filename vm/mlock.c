@@ -1,11 +1,16 @@
 /* mlock.c - lock pages in RAM: mlock, mlockall, RLIMIT_MEMLOCK
  *
  * mlock(2) asks the kernel to keep a range of pages in RAM: it faults them
- * all in at once and never swaps them out until munlock(2). mlockall(2)
- * does the same for the whole address space (MCL_CURRENT) and for every
- * mapping made later (MCL_FUTURE). Locked memory is a scarce resource, so
- * an ordinary process may lock at most RLIMIT_MEMLOCK bytes (`ulimit -l`,
- * in KiB); a process with CAP_IPC_LOCK (root) is not limited.
+ * all in at once and never swaps them out until munlock(2) (they may still
+ * be moved to another frame, by compaction: a minor fault, never a major
+ * one). mlockall(2) does the same for the whole address space
+ * (MCL_CURRENT) and for every mapping made later (MCL_FUTURE). With
+ * MCL_ONFAULT, or mlock2(MLOCK_ONFAULT), pages are locked as they are
+ * first touched instead of all at once; VmLck counts the whole mapping
+ * either way. Locked memory cannot be reclaimed, so an ordinary process
+ * may lock at most RLIMIT_MEMLOCK bytes (`ulimit -l`, in KiB; 8 MiB by
+ * default since Linux 5.16, 64 KiB before); a process with CAP_IPC_LOCK
+ * (root) is not limited.
  *
  * Steps (each followed by a pause with --step):
  *   mapped      mmap an anonymous region A of N pages: nothing locked
@@ -451,7 +456,7 @@ int main(int argc, char **argv)
 	printf("lock_size: ");
 	human(fit);
 	putchar('\n');
-	step("mlock; try: grep -A24 ^%lx /proc/%ld/smaps",
+	step("mlock; try: grep -A25 ^%lx /proc/%ld/smaps",
 	     (unsigned long)(uintptr_t)a, pid);
 
 	if (munlock(a, fit ? fit : size) != 0)
@@ -506,6 +511,13 @@ int main(int argc, char **argv)
 		       "allows a process without CAP_IPC_LOCK.\n",
 		       strerror(e), status_field("VmSize", 10),
 		       (unsigned long long)rl.rlim_cur / 1024);
+	} else {
+		printf("note: VmLck adds up the size of every locked mapping, "
+		       "resident or not\n  (PROT_NONE guards included): "
+		       "now almost all of VmSize (%lld kB).\n"
+		       "  Locked in smaps counts only pages in RAM (shared "
+		       "ones in part, as\n  Pss does).\n",
+		       status_field("VmSize", 10));
 	}
 	row("mlockall", err_name(e), a);
 	step("mlockall; try: grep -cw lo /proc/%ld/smaps", pid);

@@ -31,19 +31,24 @@
  * waits for the disk is major, and it reads ahead (read_ahead_kb of the
  * disk, in /sys/block/DISK/queue/): here one major fault often brings the
  * whole file into the page cache and all the other faults are minor.
- * Anonymous memory has no fault-around: one fault per page.
+ * Anonymous memory has no fault-around: one fault per page (unless a
+ * transparent huge page of some size is allowed there, see below).
  *
  * Transparent huge pages: with THP "always" one fault could map 2 MiB (512
- * pages of 4 KiB) and the count per page would be meaningless. The program
- * turns THP off for itself with prctl(PR_SET_THP_DISABLE) and for each
- * region with madvise(MADV_NOHUGEPAGE), so every fault maps one small page
- * whatever /sys/kernel/mm/transparent_hugepage/enabled says.
+ * pages of 4 KiB), and with a smaller size enabled in
+ * /sys/kernel/mm/transparent_hugepage/hugepages-*kB/enabled ("mTHP", 16 KiB
+ * to 1 MiB) a few pages at once: the count per page would be meaningless.
+ * The program turns every THP size off for itself with
+ * prctl(PR_SET_THP_DISABLE) and for each region with
+ * madvise(MADV_NOHUGEPAGE), so every fault maps one small page whatever
+ * those files say.
  *
  * The scratch file lives in $TMPDIR (default /tmp) and is unlinked as soon
  * as it is created, so it disappears on every exit path (even kill -9);
  * /proc/PID/fd/FD (FD is printed as scratch_fd) still reaches it. On tmpfs
  * the page cache IS the file and cannot be dropped: the program then tries
- * /var/tmp, and if that is tmpfs too, says so and shows minor faults only.
+ * /var/tmp, and if that is tmpfs too, says so and shows minor faults only
+ * (a tmpfs page is read from a disk only if it was swapped out).
  *
  * Run:  ./page_faults [-n PAGES] [--step]
  *
@@ -501,6 +506,10 @@ int main(int argc, char **argv)
 		printf("note: prctl(PR_SET_THP_DISABLE): %s; relying on "
 		       "MADV_NOHUGEPAGE\n", strerror(errno));
 	warm_stack();
+	/* The first take() touches its buffer and libc's number parsing
+	 * after it has read the counters: take those faults now, not in
+	 * the "map" step. */
+	take(&a);
 
 	printf("pagesize: %ld\n", pagesize);
 	printf("pages: %zu\n", npages);
@@ -649,9 +658,10 @@ int main(int argc, char **argv)
 		if (in_memory_fs(fstype))
 			printf("note: %s is %s: the page cache is the only "
 			       "copy of the file, so\n  POSIX_FADV_DONTNEED "
-			       "keeps it and no major fault can happen.\n"
-			       "  Set TMPDIR to a disk filesystem to see "
-			       "them.\n", dir, fs_name(fstype));
+			       "keeps it and no fault reads a disk (unless\n"
+			       "  the pages were swapped out). Set TMPDIR to "
+			       "a disk filesystem to see\n  major faults.\n",
+			       dir, fs_name(fstype));
 		else if (resident > 0)
 			printf("note: the page cache could not be dropped "
 			       "(%zu pages stayed):\n  expect fewer major "
@@ -666,13 +676,14 @@ int main(int argc, char **argv)
 		printf("note: a read fault in a file mapping also maps the "
 		       "neighbouring pages\n  already in the page cache "
 		       "(fault-around: fault_around_bytes, default\n"
-		       "  64 KiB = %ld pages), so a file costs about one "
-		       "fault per %ld pages.\n  Only a fault that has to "
+		       "  64 KiB = %ld page%s), so a file costs about one "
+		       "fault per %ld page%s.\n  Only a fault that has to "
 		       "wait for the disk is major, and it reads ahead\n"
 		       "  (read-around of up to read_ahead_kb around the "
 		       "fault, then async\n  readahead): often one major "
 		       "fault brings in the whole file.\n",
-		       fa_pages, fa_pages);
+		       fa_pages, fa_pages > 1 ? "s" : "", fa_pages,
+		       fa_pages > 1 ? "s" : "");
 		close(fd);
 	}
 	return 0;

@@ -3,9 +3,12 @@
  * "I wrote to a private and to a shared mapping: why do smaps' dirty
  * figures differ between them?" Because Shared_Dirty and Private_Dirty in
  * /proc/PID/smaps do not mean MAP_SHARED and MAP_PRIVATE. They count how
- * many processes map each page right now (its mapcount): a page mapped by
- * one process is Private, by two or more Shared. Pss (proportional set
- * size) divides each page by that count.
+ * many times each page is mapped right now (its mapcount, one per
+ * page-table entry): a page mapped once is Private, mapped more often (by
+ * two processes, or twice in one) Shared. Pss (proportional set size)
+ * divides each page by that count. Dirty means modified and not yet
+ * written back: after writeback (sync, or about 30 s) the shared-file
+ * pages turn Clean and both Dirty columns read 0 for them.
  *
  * The program writes two pages into each of four mappings:
  *   private-anon   MAP_PRIVATE | MAP_ANONYMOUS
@@ -19,9 +22,10 @@
  *   2. after fork, the child alive and waiting: the two private mappings
  *      turn Shared_Dirty (fork copied their page-table entries, the pages
  *      are shared copy-on-write, mapcount 2, Pss halves), the two shared
- *      ones stay Private_Dirty: fork does not copy the page-table entries
- *      of shared mappings; the child maps those pages when it first
- *      touches them (a page fault finds them in the page cache);
+ *      ones stay Private_Dirty: fork copies page-table entries only of
+ *      mappings that have an anon_vma (that ever held an anonymous page);
+ *      the child maps the others' pages when it first touches them (a
+ *      page fault finds them in the page cache or shmem);
  *   3. after the child has read the shared mappings: now they are Shared;
  *   4. after the child has written to the private mappings: copy-on-write
  *      gave the child its own copies, so the parent's pages are Private
@@ -369,7 +373,10 @@ int main(int argc, char **argv)
 	show("parent");
 	printf("One process maps every page: all Private_Dirty, Pss = Rss.\n"
 	       "Anonymous counts private-anon and the private copies in\n"
-	       "private-file; shared-anon is shmem, not Anonymous.\n");
+	       "private-file; shared-anon is shmem, not Anonymous.\n"
+	       "Dirty = not yet written back. Stay ~30 s at a pause (or run\n"
+	       "sync) and shared-file is written to its file: it turns\n"
+	       "Clean, and both its Dirty columns read 0.\n");
 	step("wrote; try: grep -A12 ^%lx /proc/%ld/smaps",
 	     (unsigned long)map_addr[PRIV_ANON], (long)parent);
 
@@ -430,16 +437,17 @@ int main(int argc, char **argv)
 
 	printf("\nThe rules:\n"
 	       "- Shared_* and Private_* count mapcount, not MAP_SHARED:\n"
-	       "  a page mapped by one process is Private, by two or more\n"
-	       "  Shared, whatever the mmap flags said.\n"
-	       "- Pss adds each page's size divided by the number of\n"
-	       "  processes mapping it: %ld kB shared by two is %ld kB each.\n"
+	       "  a page mapped once is Private, mapped more often (by two\n"
+	       "  processes, or twice in one) Shared, whatever the mmap\n"
+	       "  flags said.\n"
+	       "- Pss adds each page's size divided by its mapcount:\n"
+	       "  %ld kB shared by two processes is %ld kB in each.\n"
 	       "  Summed over all processes, Pss is the memory really used.\n"
 	       "- fork copies the page-table entries only of mappings that\n"
-	       "  already hold anonymous pages (private mappings written\n"
-	       "  to). Shared mappings are left for the child to fault in\n"
-	       "  on first touch, so their pages stay Private to the\n"
-	       "  parent until then.\n"
+	       "  have ever held an anonymous page (private mappings written\n"
+	       "  to: the kernel checks for an anon_vma). Shared mappings\n"
+	       "  are left for the child to fault in on first touch, so\n"
+	       "  their pages stay Private to the parent until then.\n"
 	       "- Anonymous counts private anonymous pages, also the copies\n"
 	       "  a write makes inside a private file mapping; MAP_SHARED |\n"
 	       "  MAP_ANONYMOUS memory is shmem and is not in it.\n",

@@ -26,13 +26,20 @@
  *       ./thp -s 1G       step 4 with a 1 GiB region (-s implies --time)
  *
  * What to look for: "faults" is 1 per chunk with huge pages and
- * chunk/pagesize (512 with 4 KiB pages) without; AnonHugePages is the
- * whole region or nothing. With THP "never" both regions get small pages
- * and the program says so. Huge pages cut the faults by 512, but a first
- * touch must still zero every byte, so its time gains much less (and
- * compaction can make it slower); random reads gain from TLB reach (one
- * TLB entry covers 2 MiB). On a VM these times are noisy: read ratios,
- * and run it more than once.
+ * chunk/pagesize (512 with 4 KiB pages) without; AnonHugePages is
+ * normally the whole region or nothing (a chunk that found no free 2 MiB
+ * block falls back to small pages alone). With THP "never" both regions
+ * get small pages and the program says so. Huge pages cut the faults by
+ * 512, but a first touch must still zero every byte, so its time gains
+ * much less (and compaction can make it slower); random reads gain from
+ * TLB reach (one TLB entry covers 2 MiB; in a VM only if the host backs
+ * the guest with huge pages too). On a VM these times are noisy: read
+ * ratios, and run it more than once.
+ *
+ * Only the PMD size (2 MiB) is shown. Since Linux 6.8 smaller sizes
+ * ("mTHP", hugepages-16kB ... hugepages-1024kB) can be enabled one by one;
+ * a fault then maps several small pages at once, still with small-page
+ * entries: they count in Anonymous but not in AnonHugePages.
  *
  * Lines a test checks (sizes in bytes):
  *   page_size, hpage_pmd_size, thp_enabled, thp_defrag,
@@ -50,7 +57,7 @@
  *   The times themselves are measurements no test can check.
  *
  * Try beside it (PID from the pause line):
- *   grep -A24 ^ADDR /proc/PID/smaps     AnonHugePages, THPeligible, and
+ *   grep -A25 ^ADDR /proc/PID/smaps     AnonHugePages, THPeligible, and
  *                                       VmFlags: hg = MADV_HUGEPAGE,
  *                                       nh = MADV_NOHUGEPAGE
  *   cut -d' ' -f10,12 /proc/PID/stat    minflt and majflt so far
@@ -351,6 +358,7 @@ static void explain_mode(void)
 	snprintf(path, sizeof(path), THP_DIR "/hugepages-%zukB/enabled",
 		 hpage / 1024);
 	sysfs_mode(path, pmd_mode, sizeof(pmd_mode));
+	*strrchr(path, '/') = '\0';	/* the size's folder */
 	if (pmd_mode[0] && strcmp(pmd_mode, "inherit") != 0)
 		strcpy(effective, pmd_mode);
 	else
@@ -387,7 +395,9 @@ static void explain_mode(void)
 		       "both\n  regions below get small pages and "
 		       "AnonHugePages\n  stays 0. This program cannot show a "
 		       "huge page fault\n  here. To see one, as root:\n"
-		       "  echo madvise > %s/enabled\n", THP_DIR);
+		       "  echo madvise > %s/enabled\n", pmd_mode[0] &&
+		       strcmp(pmd_mode, "inherit") != 0 ? path :
+		       THP_DIR);
 	}
 	if (proc_disabled)
 		printf("thp_note: THP is disabled for this process by\n"
@@ -395,14 +405,17 @@ static void explain_mode(void)
 		       "parent;\n"
 		       "  no region here can get huge pages.\n");
 	/* always, madvise and defer+madvise make a fault in an
-	 * MADV_HUGEPAGE region compact memory; defer and never do not. */
+	 * MADV_HUGEPAGE region reclaim and compact memory itself; defer
+	 * only wakes kswapd and kcompactd, never does neither. */
 	if (defrag[0])
 		printf("defrag '%s': when no free %s block is at hand,\n"
 		       "  a fault in a MADV_HUGEPAGE region %s.\n", defrag,
 		       unit(hpage), strcmp(defrag, "always") == 0 ||
 		       strstr(defrag, "madvise") ? "waits while the kernel "
-		       "compacts memory" : "takes small pages at once");
-	printf("khugepaged may later collapse small pages into huge ones.\n");
+		       "reclaims\n  and compacts memory" :
+		       "takes small pages at once");
+	printf("khugepaged may later collapse small pages into huge "
+	       "ones,\n  in the regions the mode allows.\n");
 }
 
 /* --- steps 1 and 2: a region with and without huge pages --------------- */
@@ -538,7 +551,7 @@ static void hugetlb(void)
 		int err = errno;
 
 		printf("hugetlb_mmap: failed: %s\n", strerror(err));
-		if (err == ENOMEM && nr == 0)
+		if (err == ENOMEM && nr == 0) {
 			printf("hugetlb_why: nr_hugepages is 0. MAP_HUGETLB "
 			       "takes pages from a\n"
 			       "  pool the administrator reserves in "
@@ -549,13 +562,25 @@ static void hugetlb(void)
 			       "  (or hugepages=4 on the kernel command "
 			       "line), and echo 0 to give them\n"
 			       "  back. This program never changes it.\n");
-		else if (err == ENOMEM)
+			if (over > 0)
+				printf("  nr_overcommit_hugepages is %lld: "
+				       "the kernel may add that many\n"
+				       "  surplus pages on demand, but found "
+				       "no free %s block for one.\n",
+				       over, unit(hsize));
+			else
+				printf("  (nr_overcommit_hugepages, 0 here, "
+				       "would let the kernel add surplus\n"
+				       "  pages on demand while free %s "
+				       "blocks exist.)\n", unit(hsize));
+		} else if (err == ENOMEM) {
 			printf("hugetlb_why: the pool has %lld pages but "
 			       "none is free (see HugePages_Free\n"
 			       "  in /proc/meminfo).\n", nr);
-		else
+		} else {
 			printf("hugetlb_why: the kernel refused MAP_HUGETLB "
 			       "(no hugetlbfs?).\n");
+		}
 		step("MAP_HUGETLB failed; try: grep -i huge /proc/meminfo");
 		return;
 	}
@@ -679,10 +704,14 @@ static void timing(size_t len)
 		       "pages.\n");
 	printf("timing_note: timings are noisy on a VM (other guests, host\n"
 	       "  page faults, nested paging); run it again and compare the\n"
-	       "  ratios, not the milliseconds. A first touch is mostly the\n"
-	       "  kernel zeroing memory, the same work with either page\n"
-	       "  size; random reads show TLB reach: one entry covers %s\n"
-	       "  instead of %s.\n", unit(hpage), unit(pagesize));
+	       "  ratios, not the milliseconds. Both first touches zero\n"
+	       "  the same bytes; huge pages save only the cost of the\n"
+	       "  faults (%zu times fewer), and compaction can eat that.\n"
+	       "  Random reads show TLB reach: one entry covers %s\n"
+	       "  instead of %s (in a VM only where the host also maps\n"
+	       "  the guest's memory with huge pages; a guest huge page\n"
+	       "  still shortens each TLB miss's page walk).\n",
+	       hpage / pagesize, unit(hpage), unit(pagesize));
 	faults(&f1, NULL);
 	printf("timing_faults_total: %ld\n", f1 - f0);
 	step("timing done; try: grep thp_fault /proc/vmstat");
