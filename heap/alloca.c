@@ -1,10 +1,10 @@
 /* alloca.c - alloca takes stack memory; returning frees it
  *
  * alloca(n) does not call malloc: it moves the stack pointer down by n
- * (rounded up for alignment) and hands you the bytes in between, inside
- * the current function's stack frame. Nothing to free: when the function
- * returns, its frame, alloca'd bytes included, is gone, and the next call
- * reuses the very same addresses.
+ * (rounded up to keep the stack aligned) and hands you the bytes in
+ * between, inside the current function's stack frame. Nothing to free:
+ * when the function returns, its frame, alloca'd bytes included, is gone,
+ * and the next call reuses the very same addresses.
  *
  * Run:   heap/alloca              (64 KiB)
  *        heap/alloca -s 1M --step
@@ -18,10 +18,18 @@
  * The rules (the program obeys them; read why in the comments below):
  *   - never free() it, never realloc() it: it is not from malloc
  *   - never return it or keep it past the function's return
+ *   - it lives until the function returns, not until the end of the
+ *     enclosing { } block (unlike a variable-length array): alloca in a
+ *     loop keeps piling up stack
  *   - never write f(alloca(n)): the stack pointer moves in the middle of
- *     building f's argument list, which is undefined
- *   - alloca cannot fail politely: too big a request overflows the stack
- *     with SIGSEGV, so this program caps n at a quarter of RLIMIT_STACK
+ *     building f's argument list; where arguments go on the stack, the
+ *     block and the arguments get mixed up (not portable, may break)
+ *   - alloca cannot fail politely: it never returns NULL. Too big a
+ *     request runs the stack into its limit and the next touch gets
+ *     SIGSEGV; a huge one can even jump over the guard gap below the
+ *     stack into another mapping and corrupt it silently ("stack clash";
+ *     gcc -fstack-clash-protection probes each page to prevent that). So
+ *     this program caps n at a quarter of RLIMIT_STACK.
  *
  * Lines a test reads:
  *   size: BYTES              local_main: 0xADDR (a local of main)
@@ -156,8 +164,10 @@ static __attribute__((noinline)) uintptr_t use_alloca(size_t size, int call)
 	if (call == 1) {
 		printf("sp_before: 0x%lx\n", (unsigned long)before);
 		printf("sp_after: 0x%lx\n", (unsigned long)after);
-		printf("sp_moved: %lu bytes (asked for %zu, rounded up for "
-		       "alignment)\n", (unsigned long)(before - after), size);
+		printf("sp_moved: %lu bytes (asked for %zu)\n",
+		       (unsigned long)(before - after), size);
+		printf("    the compiler rounds the size up to keep the stack "
+		       "16-byte aligned\n");
 		printf("alloca: %p\n", (void *)p);
 		printf("alloca_end: %p\n", (void *)(p + size));
 		step("alloca'd block alive; try: grep stack /proc/%ld/maps",
@@ -233,8 +243,11 @@ int main(int argc, char **argv)
 	printf("so: never free() alloca'd memory (malloc never saw it);\n"
 	       "    never return it or keep it past the return (it is "
 	       "reused);\n"
+	       "    it lives until the function returns: alloca in a loop "
+	       "piles up;\n"
 	       "    never write f(alloca(n)): the stack pointer would move "
-	       "while f's\n    arguments are being set up (undefined)\n");
+	       "while f's\n    arguments are being set up (it breaks where "
+	       "they go on the stack)\n");
 	(void)local_main;
 	return 0;
 }

@@ -13,16 +13,19 @@
  *
  * What to look for, step by step:
  *   1. &end (first byte after the bss, from the linker) versus the initial
- *      sbrk(0): with ASLR the kernel starts the heap a random number of
- *      pages further on. No [heap] line yet: the heap is empty (break ==
- *      start), and an empty range is no mapping.
+ *      sbrk(0): with full ASLR (randomize_va_space 2) the kernel starts the
+ *      heap one page plus a random number of pages further on (the random
+ *      part is less than 1 GiB on x86_64 and arm64; on x86_64 kernels
+ *      before 6.9, less than 32 MiB). No [heap] line yet: the heap is
+ *      empty (break == start), and an empty range is no mapping.
  *   2. sbrk(+N): the break moves by exactly N bytes, the [heap] line
  *      appears and ends at the break rounded up to a page.
  *   3. brk(start + N/10): the break goes down, the heap shrinks.
  *   4. sbrk(-N/20): a negative increment moves it down too.
- *   5. brk(an address in the stack): refused. The glibc wrapper returns -1
- *      with errno ENOMEM; the raw system call returns the old break
- *      unchanged, which is how the wrapper knows it failed.
+ *   5. brk(an address in the stack): refused, because the heap would run
+ *      over the mappings in between (libraries, the stack). The glibc
+ *      wrapper returns -1 with errno ENOMEM; the raw system call returns
+ *      the old break unchanged, which is how the wrapper knows it failed.
  *   6. brk(start): the heap is empty again; its [heap] line is gone.
  *
  * Lines a test reads (after every step, the latest one counts):
@@ -250,9 +253,10 @@ int main(int argc, char **argv)
 		aslr = 0;
 	}
 	if (aslr == 2)
-		printf("    ASLR is on: the kernel started the heap a random "
-		       "number of pages\n    past the bss (up to 1 GiB on "
-		       "x86_64 and arm64)\n");
+		printf("    ASLR is on: the kernel started the heap one page "
+		       "plus a random\n    number of pages past the bss "
+		       "(less than 1 GiB on x86_64 and arm64;\n"
+		       "    x86_64 kernels before 6.9: less than 32 MiB)\n");
 	else
 		printf("    brk randomization is off: the heap starts at "
 		       "&end rounded up to a page\n");
@@ -300,9 +304,11 @@ int main(int argc, char **argv)
 	raw = syscall(SYS_brk, (void *)&aslr);
 	printf("raw_brk_ret: 0x%lx (the %s break)\n", (unsigned long)raw,
 	       (char *)raw == old ? "unchanged old" : "NEW?");
-	printf("    the kernel never says -1 here: it returns the break as "
-	       "it is, and\n    glibc's brk() turns \"not moved\" into -1 "
-	       "and ENOMEM\n");
+	printf("    refused: the heap would grow over the mappings in "
+	       "between\n    (shared libraries, the stack itself)\n"
+	       "    the system call returns no error code: it returns the "
+	       "break as it is,\n    and glibc's brk() turns \"not moved\" "
+	       "into -1 and ENOMEM\n");
 	show_break();
 	step("refused brk; try: grep heap /proc/%ld/maps", pid);
 

@@ -3,24 +3,31 @@
  * Allocate NUM blocks of SIZE bytes with malloc (they pile up in the heap,
  * one after the other), then free some of them: blocks MIN to MAX, every
  * STEP-th (numbered from 1, as in the classic TLPI example). Then free the
- * rest. glibc gives memory back to the kernel (moves the break down) only
- * when the free space at the top of the heap, merged into one chunk,
- * exceeds the trim threshold (M_TRIM_THRESHOLD, 128 KiB by default). Free
- * blocks in the middle stay inside the process, on malloc's free lists,
- * ready for the next malloc: the break does not move.
+ * rest. free gives memory back to the kernel (moves the break down) only
+ * when the free space at the top of the heap, merged into one chunk (the
+ * top chunk), reaches the trim threshold (M_TRIM_THRESHOLD: 128 KiB by
+ * default, and twice the mmap threshold once glibc has raised that one by
+ * itself). It checks this only after freeing a chunk of 64 KiB or more,
+ * merged neighbours and top chunk included; it then lowers the break,
+ * keeping M_TOP_PAD (128 KiB) for later (malloc_trim(3) can do it at any
+ * time, and release free pages in the middle too). Free blocks in the
+ * middle stay inside the process, on malloc's free lists, ready for the
+ * next malloc: the break does not move.
  *
  * Run:   heap/free_and_sbrk                  1000 x 10240, free every 2nd
  *        heap/free_and_sbrk 1000 10240 1 200 700   a middle range: no drop
  *        heap/free_and_sbrk 1000 10240 1 500 1000  the top half: drops
  *        heap/free_and_sbrk 1000 10240 1 1 999     all but the last: no drop
- *        heap/free_and_sbrk -t 4M 1000 10240 1 500 1000  higher threshold
+ *        heap/free_and_sbrk -t 8M 1000 10240 1 500 1000  threshold above
+ *                                       the 5 MB freed at the top: no drop
  *
  * Blocks must stay below the mmap threshold (128 KiB): bigger ones get a
  * mapping of their own and never touch the break (see malloc_chunks).
  * Small blocks are a special case: glibc keeps the first 7 freed blocks
- * of each size up to 1032 bytes in a per-thread cache (tcache), and
- * blocks up to 128 bytes in fast bins, without merging them: the break
- * may then stay put even when all are free (a note says so).
+ * of each size up to 1032 bytes in a per-thread cache (tcache), and the
+ * further ones up to 120 bytes (chunks up to 128) in fast bins, without
+ * merging them: the break may then stay put even when all are free (a
+ * note says so).
  *
  * Lines a test reads:
  *   break_start: 0xADDR    heap_start: BYTES     (before any malloc)
@@ -49,8 +56,9 @@
 #define MAX_ALLOCS 1000000
 #define MAX_TOTAL (1L << 30)	/* num-allocs x block-size: at most 1 GiB */
 #define MMAP_THRESHOLD (128 * 1024)	/* glibc's default M_MMAP_THRESHOLD */
-/* The largest request malloc still serves from the heap: the chunk (the
- * request plus an 8-byte size word, rounded up to 16) stays below it. */
+/* The largest request whose chunk (the request plus an 8-byte size word,
+ * rounded up to 16) stays below the threshold: malloc serves it from the
+ * heap, never from a mapping of its own. */
 #define MAX_BLOCK (MMAP_THRESHOLD - 24)
 
 static const char *prog = "free_and_sbrk";
@@ -289,12 +297,14 @@ int main(int argc, char **argv)
 	printf("lowered: %s\n", b_free < b_alloc ? "yes" : "no");
 	if (b_free < b_alloc)
 		printf("    the break went down %ld bytes: the freed blocks "
-		       "at the top merged\n    into one free chunk bigger "
-		       "than the trim threshold\n", (long)(b_alloc - b_free));
+		       "at the top merged\n    into the top chunk, which "
+		       "reached the trim threshold; free gave it\n    back, "
+		       "all but M_TOP_PAD (128 KiB) and the page rounding\n",
+		       (long)(b_alloc - b_free));
 	else
-		printf("    the break did not move: no free chunk at the top "
-		       "grew past the trim\n    threshold; the freed blocks "
-		       "wait on malloc's free lists\n");
+		printf("    the break did not move: the free chunk at the top "
+		       "did not reach the\n    trim threshold; the freed "
+		       "blocks wait on malloc's free lists\n");
 	step("chosen blocks freed; try: grep heap /proc/%ld/maps", pid);
 
 	for (i = 0; i < num; i++) {

@@ -13,16 +13,21 @@
  * At each step it prints VmSize, VmRSS and VmData from /proc/self/status and
  * the minor-fault count from getrusage(2):
  *   start       where we begin
- *   malloc      VmSize and VmData grow by SIZE, VmRSS does not
+ *   malloc      VmSize and VmData grow by SIZE (plus the page that holds
+ *               malloc's header), VmRSS does not
  *   read        every page read: VmRSS still flat (the shared zero page),
  *               though each page took a minor fault to map it
  *   write-half  every other page written: VmRSS and minflt grow by that many
  *   write-all   every page written: VmRSS grows by the rest
  *   free        VmSize back where it started (munmap inside free)
  *
- * Transparent huge pages: with THP "always" one write could bring in 2 MiB
- * (512 pages) at once and spoil the count. prctl(PR_SET_THP_DISABLE) before
- * the malloc keeps this process on small pages, whatever the system setting.
+ * Transparent huge pages: with THP "always" one write could bring in a
+ * whole huge page (2 MiB, 512 pages, on x86_64; the PMD size, which is
+ * 32 MiB or 512 MiB on arm64 with 16K or 64K pages) and spoil the count.
+ * prctl(PR_SET_THP_DISABLE) before the malloc keeps the whole process on
+ * small pages, whatever the system setting (children inherit it, even
+ * across execve). If the prctl fails, madvise(MADV_NOHUGEPAGE) marks just
+ * the block instead.
  *
  * Lines a test reads:
  *   the table "step VmSize(kB) VmRSS(kB) VmData(kB) minflt", one row per
@@ -34,12 +39,12 @@
  *   thp_mode: always|madvise|never    thp: what was done about it
  *   malloc_failed: yes|no    via: malloc|mmap
  *
- * Sizes above MemAvailable (/proc/meminfo) are only reserved, never touched,
- * unless --touch-anyway; the program then frees the block and exits 2.
+ * Sizes above MemAvailable (/proc/meminfo) are only reserved, never touched:
+ * the program frees the block and exits 2, unless --touch-anyway.
  * If malloc itself fails (vm.overcommit_memory 0 refuses one request larger
  * than RAM + swap; 2 refuses anything beyond CommitLimit) the failure is
  * reported and the block is mapped with mmap(MAP_NORESERVE) instead, which
- * the heuristic mode does not count.
+ * modes 0 and 1 do not count (mode 2 does: that fails too, exit 1).
  *
  * Try beside it (second terminal, at a pause):
  *   grep -E 'Vm(Size|RSS|Data)' /proc/PID/status
@@ -216,8 +221,9 @@ static long long field(const char *text, const char *name)
 /* Print the table's header line through the very library calls a pause
  * makes (vprintf, putchar, fflush, getpid, read), so that they have run
  * once before the first figures are taken: the first call into a page of
- * libc's code faults it in, 16 pages at once (the kernel's fault-around),
- * and that would move VmRSS between a row and its pause. */
+ * libc's code faults it in, with up to 64 KiB of its cached neighbours
+ * (the kernel's fault-around), and that would move VmRSS between a row
+ * and its pause. */
 static void header(const char *fmt, ...)
 {
 	va_list ap;
@@ -272,6 +278,7 @@ static int thp_note(void)
 {
 	const char *t = slurp("/sys/kernel/mm/transparent_hugepage/enabled");
 	const char *mode = "unknown";
+	char huge[48] = "huge page";
 
 	if (t && strstr(t, "[always]"))
 		mode = "always";
@@ -280,18 +287,25 @@ static int thp_note(void)
 	else if (t && strstr(t, "[never]"))
 		mode = "never";
 	printf("thp_mode: %s\n", mode);
+	/* The huge page size: 2 MiB on x86_64, more on arm64 with 16K or
+	 * 64K pages. */
+	t = slurp("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+	if (t && strtoull(t, NULL, 10) > 0)
+		snprintf(huge, sizeof(huge), "%s huge page",
+			 human(strtoull(t, NULL, 10)));
 	/* Before the malloc: even malloc's first write (its chunk header)
-	 * could otherwise fault in a whole 2 MiB huge page. */
+	 * could otherwise fault in a whole huge page. */
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0) {
 		printf("thp: disabled for this process with "
 		       "prctl(PR_SET_THP_DISABLE)\n"
 		       "    so one write faults in one %ld-byte page, not a\n"
-		       "    2 MiB huge page, even when THP is \"always\"\n",
-		       sysconf(_SC_PAGESIZE));
+		       "    %s, even when THP is \"always\"\n",
+		       sysconf(_SC_PAGESIZE), huge);
 		return 1;
 	}
-	printf("thp: prctl(PR_SET_THP_DISABLE) failed (%s); "
-	       "MADV_NOHUGEPAGE on the block instead\n", strerror(errno));
+	printf("thp: prctl(PR_SET_THP_DISABLE) failed (%s);\n"
+	       "    madvise(MADV_NOHUGEPAGE) on the block instead\n",
+	       strerror(errno));
 	return 0;
 }
 
@@ -443,7 +457,8 @@ int main(int argc, char **argv)
 	row("read", &s1);
 	delta(&s0, &s1);
 	printf("    read %zu pages: each read fault maps the one shared\n"
-	       "    zero page, so VmRSS stays flat\n", pages);
+	       "    zero page, so VmRSS stays flat (only the page tables\n"
+	       "    grow: VmPTE in /proc/PID/status)\n", pages);
 	step("read every page; try: grep VmRSS /proc/%ld/status",
 	     (long)getpid());
 	s0 = s1;

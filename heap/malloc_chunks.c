@@ -3,19 +3,29 @@
  * malloc(n) gives you at least n bytes, but it carves the heap into chunks
  * of its own sizes. Blocks asked for one after another sit one after the
  * other; the distance between two is the chunk size: n plus malloc's
- * bookkeeping, rounded up so that every block is 16-byte aligned.
- * malloc_usable_size(p) says how many bytes you may really use.
+ * bookkeeping, rounded up so that every block is 16-byte aligned (on
+ * 64-bit glibc: n + 8 rounded up to 16, at least 32). malloc_usable_size(p)
+ * says how many bytes you may really use.
  *
  * glibc detail (shown only on glibc): the 8 bytes just before the pointer
  * hold the chunk's size, its low bits used as flags (1 PREV_INUSE: the
- * chunk before is in use; 2 IS_MMAPPED; 4 NON_MAIN_ARENA). Built with
+ * chunk before is in use; 2 IS_MMAPPED; 4 NON_MAIN_ARENA: from an arena
+ * other than the main one, as other threads use). The 8 bytes before the
+ * size word (prev_size) matter only while the chunk before is free; while
+ * it is in use they are that chunk's last 8 bytes: hence only 8 bytes of
+ * overhead per block, and usable = chunk size - 8. Built with
  * AddressSanitizer or run under valgrind, malloc is not glibc's: the
  * program says so and skips the size words and the mallopt part.
  *
- * A request at or above the mmap threshold (M_MMAP_THRESHOLD, 128 KiB by
- * default) does not come from the heap at all: malloc gives it a fresh
- * anonymous mapping of its own, and free unmaps it. mallopt() moves the
- * threshold: the same request then comes from [heap].
+ * A request whose chunk reaches the mmap threshold (M_MMAP_THRESHOLD,
+ * 128 KiB by default) and that no free space already in the heap (a free
+ * chunk, or the top chunk) can hold gets a fresh anonymous mapping of its
+ * own, and free unmaps it. mallopt() moves the threshold: the same
+ * request then comes from [heap]. glibc moves it by itself too: freeing a
+ * mapped chunk bigger than the threshold (and at most 32 MiB on 64-bit)
+ * raises the threshold to that chunk's size, and the trim threshold to
+ * twice that; setting either of them, M_TOP_PAD or M_MMAP_MAX with
+ * mallopt stops it.
  *
  * Run:   heap/malloc_chunks
  *        heap/malloc_chunks -l 1M --step
@@ -289,7 +299,9 @@ int main(int argc, char **argv)
 	}
 	printf("    distance = next address - this one: the chunk size, "
 	       "never less than 32\n"
-	       "    usable = what you may use; flags P = PREV_INUSE "
+	       "    usable = what you may use (glibc: chunk - 8, the size "
+	       "word's cost)\n"
+	       "    flags: P = PREV_INUSE, the chunk before is in use "
 	       "(glibc size word)\n");
 	printf("aligned16: %s\n", aligned ? "yes" : "no");
 	printf("small: %p (%s)\n", (void *)blk[0], where(blk[0]));
@@ -317,8 +329,9 @@ int main(int argc, char **argv)
 		size_word(big, glibc);
 		printf("    M = IS_MMAPPED: free() will munmap it\n");
 	}
-	printf("    at or above the mmap threshold (128 KiB by default) "
-	       "malloc maps\n    a fresh anonymous region for the block\n");
+	printf("    its chunk reaches the mmap threshold (128 KiB by default) "
+	       "and the heap\n    has no free space that big: malloc maps "
+	       "a fresh anonymous region\n");
 	step("large block; try: grep -v / /proc/%ld/maps", pid);
 
 #ifdef M_MMAP_THRESHOLD

@@ -8,9 +8,10 @@
  *   any block to both neighbours. Free blocks wait on free lists ("bins"),
  *   one per power-of-two size class. malloc takes the first free block that
  *   fits and splits off the rest; free merges a block with free neighbours
- *   (coalescing), so the arena does not crumble into small pieces. Requests
- *   of 128 KiB or more get a mapping of their own, which free gives straight
- *   back to the kernel with munmap, and realloc grows with mremap.
+ *   (coalescing), so the arena does not crumble into small pieces. Blocks
+ *   of 128 KiB or more (the request plus its 16-byte header) get a mapping
+ *   of their own, which free gives straight back to the kernel with munmap,
+ *   and realloc resizes with mremap.
  *
  * Two builds from this one file
  *   cc -o mini_malloc mini_malloc.c -pthread
@@ -31,7 +32,9 @@
  *
  * What to look for
  *   - The arena's range is a mapping of its own in /proc/PID/maps, rw-p,
- *     named [anon:mini_malloc arena 0] on Linux 5.17 and later.
+ *     named [anon:mini_malloc arena 0] on Linux 5.17 and later (with
+ *     CONFIG_ANON_VMA_NAME). Unnamed, it may be merged with an anonymous
+ *     neighbour of the same permissions: its maps line can be longer.
  *   - Its Rss in /proc/PID/smaps is a few pages, not 1 MiB: the big free
  *     block at the end was never touched, so the kernel gave it no RAM yet.
  *   - After free(b) and free(c) the free list holds ONE block where b and c
@@ -677,8 +680,10 @@ static void *mm_pvalloc(size_t n)
  *
  * A program finds malloc by name when it starts. With
  * LD_PRELOAD=mini_malloc.so these definitions come first, so the program,
- * libc itself and every library use ours. glibc's manual lists exactly
- * these functions as the ones a replacement malloc must provide.
+ * libc itself and every library use ours. glibc's manual says a
+ * replacement must provide malloc, free, calloc and realloc (glibc itself
+ * needs them), and that a general-purpose one should provide the other
+ * six below too, because programs and other libraries call them.
  * ====================================================================== */
 
 void *malloc(size_t n)
