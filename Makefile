@@ -94,7 +94,8 @@ test: all
 		echo "make test needs bats-core, which is not installed."; \
 		echo "On Debian or Ubuntu: sudo apt-get install bats"; \
 		exit 1; }
-	BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-60} $(BATS) $(BATS_FLAGS) tests/
+	BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-60} \
+		$(BATS) $(BATS_FLAGS) tests/
 
 clean:
 	rm -f $(PROGRAMS) $(EXTRAS) .flags
@@ -103,11 +104,12 @@ help:
 	@echo "Targets:"
 	@echo "  make          build every demo (TOPIC/NAME.c -> TOPIC/NAME)"
 	@echo "  make tour     build, then run every demo in teaching order"
-	@echo "                (make tour MEMTOUR_STEP=1 pauses at every checkpoint)"
+	@echo "                (MEMTOUR_STEP=1: pause at every checkpoint)"
 	@echo "  make test     build, then run the bats checks in tests/"
 	@echo "  make clean    remove what make built"
 	@echo "  make help     this list"
-	@echo "Variables: CC CFLAGS CPPFLAGS LDFLAGS LDLIBS WERROR=0 MEMTOUR_STEP=1"
+	@echo "Variables: CC CFLAGS CPPFLAGS LDFLAGS LDLIBS WERROR=0"
+	@echo "           MEMTOUR_STEP=1"
 	@echo ""
 	@echo "Demos:"
 	@for p in $(TOUR); do \

@@ -237,9 +237,9 @@ int main(int argc, char **argv)
 		       "the second call's\n    frame, alloca'd block "
 		       "included, landed on the same bytes\n");
 	else
-		printf("    the second call's frame sat elsewhere (a sanitizer "
-		       "or debugger\n    can move frames), but the first "
-		       "block was dead all the same\n");
+		printf("    the second call's frame sat elsewhere (a "
+		       "sanitizer or debugger\n    can move frames), but the "
+		       "first block was dead all the same\n");
 	printf("so: never free() alloca'd memory (malloc never saw it);\n"
 	       "    never return it or keep it past the return (it is "
 	       "reused);\n"

@@ -8,13 +8,13 @@
 #   mt_wait_pause N [SECS]    wait until "[pause N]" is printed (fails the test
 #                             if the program exits or SECS, default 10, pass)
 #   mt_resume                 answer the current pause with a newline
-#   mt_finish [SECS]          close stdin (all later pauses go on), wait for the
-#                             program; sets MT_STATUS; kills it after SECS
+#   mt_finish [SECS]          close stdin (all later pauses go on), wait for
+#                             the program; sets MT_STATUS; kills it after SECS
 #   mt_pause_line N           the text of "[pause N]" line
 #   mt_out_field NAME         the value of a "NAME: value" line in $MT_OUT
 # Readers, independent of any program under test:
 #   mt_pagesize               getconf PAGESIZE
-#   mt_maps_line PID ADDR     the /proc/PID/maps line holding ADDR (fails if none)
+#   mt_maps_line PID ADDR     the /proc/PID/maps line holding ADDR (or fails)
 #   mt_maps_named PID NAME    the first /proc/PID/maps line whose path is NAME
 #   mt_status_kb PID FIELD    a /proc/PID/status field in kB (VmRSS, VmLck...)
 #   mt_smaps_kb PID ADDR FIELD  an smaps field (kB) of the mapping holding ADDR
@@ -177,7 +177,7 @@ mt_smaps_kb() {
 mt_stat_field() {
 	local stat rest
 	stat=$(<"/proc/$1/stat")
-	rest=${stat##*) }	# the command name may hold spaces: skip past it
+	rest=${stat##*) }	# skip the command name: it may hold spaces
 	# After "pid (comm) " the next field is number 3.
 	awk -v n="$(($2 - 2))" '{ print $n }' <<<"$rest"
 }
@@ -188,6 +188,9 @@ mt_pagemap() {
 	hex=$(dd if="/proc/$pid/pagemap" bs=8 count=1 \
 		skip=$((addr / ps)) 2>/dev/null | od -An -tx8)
 	hex=${hex// /}
-	[[ -n $hex ]] || { echo "cannot read pagemap of pid $pid" >&2; return 1; }
+	if [[ -z $hex ]]; then
+		echo "cannot read pagemap of pid $pid" >&2
+		return 1
+	fi
 	echo "0x$hex"
 }
