@@ -198,7 +198,8 @@ int main(int argc, char **argv)
 		step_mode = 1;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		max = rl.rlim_cur / 4;
-	while ((c = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
+	opterr = 0;	/* our own messages below, with prog */
+	while ((c = getopt_long(argc, argv, ":hs:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_size(optarg, &size) < 0 || size > max) {
@@ -215,7 +216,22 @@ int main(int argc, char **argv)
 		case 'h':
 			help();
 			return 0;
+		case ':':
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: option '-%c' needs an "
+					"argument\n", prog, optopt);
+			else
+				fprintf(stderr, "%s: option '%s' needs an "
+					"argument\n", prog, argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		default:
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: unknown option '-%c'\n",
+					prog, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n",
+					prog, argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}

@@ -194,7 +194,8 @@ int main(int argc, char **argv)
 
 	if (env && *env && strcmp(env, "0") != 0)
 		step_mode = 1;
-	while ((c = getopt_long(argc, argv, "+ht:", opts, NULL)) != -1) {
+	opterr = 0;	/* our own messages below, with prog */
+	while ((c = getopt_long(argc, argv, "+:ht:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			trim = parse_num(optarg, 1L << 30,
@@ -206,7 +207,22 @@ int main(int argc, char **argv)
 		case 'h':
 			help();
 			return 0;
+		case ':':
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: option '-%c' needs an "
+					"argument\n", prog, optopt);
+			else
+				fprintf(stderr, "%s: option '%s' needs an "
+					"argument\n", prog, argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		default:
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: unknown option '-%c'\n",
+					prog, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n",
+					prog, argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}

@@ -1228,7 +1228,8 @@ int main(int argc, char **argv)
 
 	if (s && *s && strcmp(s, "0") != 0)
 		step_mode = 1;
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	opterr = 0;	/* our own messages below, with prog */
+	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			step_mode = 1;
@@ -1261,7 +1262,22 @@ int main(int argc, char **argv)
 		case 'h':
 			help();
 			return 0;
+		case ':':
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: option '-%c' needs an "
+					"argument\n", prog, optopt);
+			else
+				fprintf(stderr, "%s: option '%s' needs an "
+					"argument\n", prog, argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		default:
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: unknown option '-%c'\n",
+					prog, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n",
+					prog, argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}

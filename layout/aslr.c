@@ -346,8 +346,8 @@ int main(int argc, char **argv)
 
 	if (s && *s && strcmp(s, "0") != 0)
 		step_mode = 1;
-	opterr = 0;		/* our own message, with prog, not argv[0] */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;	/* our own messages below, with prog */
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			no_aslr = 1;
@@ -363,12 +363,12 @@ int main(int argc, char **argv)
 		case 'H':
 			return child(1);
 		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0)
-				fprintf(stderr, "%s: bad option '%s'\n",
-					prog, argv[optind - 1]);
-			else
-				fprintf(stderr, "%s: bad option '-%c'\n",
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: unknown option '-%c'\n",
 					prog, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n",
+					prog, argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}

@@ -583,13 +583,12 @@ int main(int argc, char **argv)
 	struct row *r_small;
 	void *lib_fn = NULL;
 	char *small, *large;
-	char msg[128];
 	FILE *svg = NULL;
 	int c, i;
 
 	if (s && *s && strcmp(s, "0") != 0)
 		step_mode = 1;
-	opterr = 0;			/* we word the errors ourselves */
+	opterr = 0;	/* our own messages below, with prog */
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -608,14 +607,23 @@ int main(int argc, char **argv)
 			help();
 			return 0;
 		case ':':
-			snprintf(msg, sizeof(msg), "%s needs an argument",
-				 argv[optind - 1]);
-			usage_error(msg);
-			break;
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: option '-%c' needs an "
+					"argument\n", prog, optopt);
+			else
+				fprintf(stderr, "%s: option '%s' needs an "
+					"argument\n", prog, argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		default:
-			snprintf(msg, sizeof(msg), "bad option '%s'",
-				 argv[optind - 1]);
-			usage_error(msg);
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: unknown option '-%c'\n",
+					prog, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n",
+					prog, argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc)

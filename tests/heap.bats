@@ -211,8 +211,10 @@ hp_thp_mode_ok() {
 		run -2 "$H/lazy_alloc" -s "$a"
 		[[ $output == *"lazy_alloc: "* ]]
 	done
-	run -2 "$H/lazy_alloc" --bogus
-	[[ $output == *usage:* ]]
+	run -2 --separate-stderr "$H/lazy_alloc" --bogus
+	[[ $stderr == "lazy_alloc: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$H/lazy_alloc" -s
+	[[ $stderr == "lazy_alloc: option '-s' needs an argument"*usage:* ]]
 	run -2 "$H/lazy_alloc" extra
 }
 
@@ -353,7 +355,10 @@ hp_brk_first() {
 		run -2 "$H/brk" -i "$a"
 		[[ $output == *"brk: bad increment"* ]]
 	done
-	run -2 "$H/brk" --bogus
+	run -2 --separate-stderr "$H/brk" --bogus
+	[[ $stderr == "brk: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$H/brk" -i
+	[[ $stderr == "brk: option '-i' needs an argument"*usage:* ]]
 	run -2 "$H/brk" extra
 }
 
@@ -459,7 +464,10 @@ hp_fas() {
 	run -2 "$H/free_and_sbrk" 1000000 2000
 	[[ $output == *"more than 1 GiB"* ]]
 	run -2 "$H/free_and_sbrk" -t 0
-	run -2 "$H/free_and_sbrk" --bogus
+	run -2 --separate-stderr "$H/free_and_sbrk" --bogus
+	[[ $stderr == "free_and_sbrk: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$H/free_and_sbrk" --trim
+	[[ $stderr == "free_and_sbrk: option '--trim' needs an argument"* ]]
 }
 
 # --- malloc_chunks ----------------------------------------------------------
@@ -549,7 +557,10 @@ hp_fas() {
 		run -2 "$H/malloc_chunks" -l "$a"
 		[[ $output == *"bad large size"* ]]
 	done
-	run -2 "$H/malloc_chunks" --bogus
+	run -2 --separate-stderr "$H/malloc_chunks" --bogus
+	[[ $stderr == "malloc_chunks: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$H/malloc_chunks" -l
+	[[ $stderr == "malloc_chunks: option '-l' needs an argument"*usage:* ]]
 }
 
 # --- alloca -----------------------------------------------------------------
@@ -597,7 +608,10 @@ hp_alloca() {
 		run -2 "$H/alloca" -s "$a"
 		[[ $output == *"alloca: bad size"* ]]
 	done
-	run -2 "$H/alloca" --bogus
+	run -2 --separate-stderr "$H/alloca" --bogus
+	[[ $stderr == "alloca: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$H/alloca" -s
+	[[ $stderr == "alloca: option '-s' needs an argument"*usage:* ]]
 }
 
 # ---------------------------------------------------------------------------
@@ -669,8 +683,10 @@ mini_thp_always() {
 	run -0 "$MINI" --help
 	[[ $output == usage:* ]]
 	[[ $output == *"--bench"* && $output == *"--stress"* ]]
-	run -2 "$MINI" --no-such-option
-	[[ $output == *usage:* ]]
+	run -2 --separate-stderr "$MINI" --bogus
+	[[ $stderr == "mini_malloc: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$MINI" -n
+	[[ $stderr == "mini_malloc: option '-n' needs an argument"*usage:* ]]
 	local bad
 	for bad in 0 -5 12x "" 99999999999999999999; do
 		run -2 "$MINI" --bench -n "$bad"

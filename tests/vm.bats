@@ -255,13 +255,14 @@ vm_memstat_vs_rollup() {
 @test "page_faults: --help exits 0, bad usage exits 2" {
 	run -0 "$PF" --help
 	[[ $output == usage:* ]]
-	run -2 "$PF" --bogus
-	[[ $output == *"unknown option"* ]]
+	run -2 --separate-stderr "$PF" --bogus
+	[[ $stderr == "page_faults: unknown option '--bogus'"*usage:* ]]
 	run -2 "$PF" -n 0
 	run -2 "$PF" -n -3
 	run -2 "$PF" -n 12x
 	run -2 "$PF" -n 99999999999999999999
-	run -2 "$PF" -n
+	run -2 --separate-stderr "$PF" -n
+	[[ $stderr == "page_faults: option '-n' needs an argument"*usage:* ]]
 	run -2 "$PF" extra
 	# More than 1/8 of the machine's memory (if 4 GiB of pages is).
 	if ((1048576 > $(getconf _PHYS_PAGES) / 8)); then
@@ -455,7 +456,11 @@ vm_memstat_vs_rollup() {
 	run -0 "$ML" --help
 	[[ $output == usage:* ]]
 	run -2 "$ML" -x
-	[[ $output == *"unknown option"* ]]
+	[[ $output == "mlock: unknown option '-x'"* ]]
+	run -2 --separate-stderr "$ML" --bogus
+	[[ $stderr == "mlock: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$ML" --pages
+	[[ $stderr == "mlock: option '--pages' needs an argument"*usage:* ]]
 	run -2 "$ML" -n 0
 	run -2 "$ML" -n abc
 	run -2 "$ML" --pages=-1
@@ -647,8 +652,8 @@ vm_check_mlock() {
 @test "memstat: --help exits 0, bad usage and PIDs that are not numbers: 2" {
 	run -0 "$MS" --help
 	[[ $output == usage:* ]]
-	run -2 "$MS" --bogus
-	[[ $output == *"unknown option"* ]]
+	run -2 --separate-stderr "$MS" --bogus
+	[[ $stderr == "memstat: unknown option '--bogus'"*usage:* ]]
 	run -2 "$MS" abc
 	[[ $output == *"bad PID 'abc'"* ]]
 	run -2 "$MS" 12x
@@ -851,8 +856,10 @@ num() {
 	local p=$MT_TOP/vm/thp s
 	run -0 "$p" --help
 	[[ $output == usage:* ]]
-	run -2 "$p" --bogus
-	[[ $output == *usage:* ]]
+	run -2 --separate-stderr "$p" --bogus
+	[[ $stderr == "thp: unknown option '--bogus'"*usage:* ]]
+	run -2 --separate-stderr "$p" -s
+	[[ $stderr == "thp: option '-s' needs an argument"*usage:* ]]
 	run -2 "$p" extra
 	for s in 0 -1 +4M 12X 4MB '' ' 4M' 1T 0x10 99999999999999999999 \
 		18446744073709551615G 1048576G; do
@@ -1076,8 +1083,8 @@ num() {
 @test "smaps_dirty: usage" {
 	run -0 "$MT_TOP/vm/smaps_dirty" --help
 	[[ $output == usage:* ]]
-	run -2 "$MT_TOP/vm/smaps_dirty" --bogus
-	[[ $output == *usage:* ]]
+	run -2 --separate-stderr "$MT_TOP/vm/smaps_dirty" --bogus
+	[[ $stderr == "smaps_dirty: unknown option '--bogus'"*usage:* ]]
 	run -2 "$MT_TOP/vm/smaps_dirty" extra
 }
 

@@ -370,7 +370,7 @@ static long parse_args(int argc, char **argv, int *summary)
 	long pid = 0;
 	int c;
 
-	opterr = 0;	/* our own messages, as "memstat: ..." */
+	opterr = 0;	/* our own messages below, with prog */
 	while ((c = getopt_long(argc, argv, ":s", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -383,7 +383,7 @@ static long parse_args(int argc, char **argv, int *summary)
 			help();
 			exit(0);
 		default:
-			if (optopt)
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
 				fprintf(stderr, "%s: unknown option '-%c'\n",
 					prog, optopt);
 			else

@@ -314,7 +314,7 @@ static size_t parse_pages(int argc, char **argv)
 	char *end;
 	int c;
 
-	opterr = 0;	/* our own messages, as "mlock: ..." */
+	opterr = 0;	/* our own messages below, with prog */
 	while ((c = getopt_long(argc, argv, ":n:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -336,12 +336,16 @@ static size_t parse_pages(int argc, char **argv)
 			help();
 			exit(0);
 		case ':':
-			fprintf(stderr, "%s: option '%s' needs a value\n",
-				prog, argv[optind - 1]);
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: option '-%c' needs an "
+					"argument\n", prog, optopt);
+			else
+				fprintf(stderr, "%s: option '%s' needs an "
+					"argument\n", prog, argv[optind - 1]);
 			usage(stderr);
 			exit(2);
 		default:
-			if (optopt)
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
 				fprintf(stderr, "%s: unknown option '-%c'\n",
 					prog, optopt);
 			else

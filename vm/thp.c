@@ -767,7 +767,8 @@ int main(int argc, char **argv)
 
 	if (env && *env && strcmp(env, "0") != 0)
 		step_mode = 1;
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+	opterr = 0;	/* our own messages below, with prog */
+	while ((c = getopt_long(argc, argv, ":s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			step_mode = 1;
@@ -787,7 +788,22 @@ int main(int argc, char **argv)
 		case 'h':
 			help();
 			return 0;
+		case ':':
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: option '-%c' needs an "
+					"argument\n", prog, optopt);
+			else
+				fprintf(stderr, "%s: option '%s' needs an "
+					"argument\n", prog, argv[optind - 1]);
+			usage(stderr);
+			return 2;
 		default:
+			if (optopt && strncmp(argv[optind - 1], "--", 2))
+				fprintf(stderr, "%s: unknown option '-%c'\n",
+					prog, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n",
+					prog, argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}
