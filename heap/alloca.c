@@ -38,7 +38,7 @@
  *   same_address: yes|no
  *
  * Try beside it (second terminal, at the pause):
- *   grep stack /proc/PID/maps          the block is inside [stack]
+ *   grep '\[stack\]' /proc/PID/maps          the block is inside [stack]
  *   gdb -batch -ex 'disassemble use_alloca' heap/alloca
  *                      look for the size being taken off %rsp
  */
@@ -170,8 +170,8 @@ static __attribute__((noinline)) uintptr_t use_alloca(size_t size, int call)
 		       "16-byte aligned\n");
 		printf("alloca: %p\n", (void *)p);
 		printf("alloca_end: %p\n", (void *)(p + size));
-		step("alloca'd block alive; try: grep stack /proc/%ld/maps",
-		     (long)getpid());
+		step("block alive; try: "
+		     "grep '\\[stack\\]' /proc/%ld/maps", (long)getpid());
 	} else {
 		printf("alloca_again: %p\n", (void *)p);
 	}

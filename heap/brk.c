@@ -35,7 +35,7 @@
  *   brk_ret: -1 (ENOMEM)          raw_brk_ret: 0xADDR
  *
  * Try beside it (second terminal, at a pause):
- *   grep heap /proc/PID/maps
+ *   grep '\[heap\]' /proc/PID/maps
  *   nm -n heap/brk | grep -w -e end -e edata -e etext
  *   strace -e trace=brk heap/brk       every brk call and what it returned
  *   cat /proc/sys/kernel/randomize_va_space; setarch -R heap/brk
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 	show_break();
 	printf("    break == start: the heap is empty, so there is no "
 	       "[heap] mapping yet\n");
-	step("initial break; try: grep heap /proc/%ld/maps", pid);
+	step("initial break; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
 	/* 2. sbrk up. */
 	old = sbrk(inc);
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 	show_break();
 	printf("    the break moved by exactly %zu bytes;\n"
 	       "    [heap] ends there, rounded up to a page\n", inc);
-	step("sbrk(+%zu); try: grep heap /proc/%ld/maps", inc, pid);
+	step("sbrk(+%zu); try: grep '\\[heap\\]' /proc/%ld/maps", inc, pid);
 
 	/* 3. brk back down. */
 	if (brk(start + inc / 10) < 0)
@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 	show_break();
 	printf("    the heap shrank: the pages above the new break are "
 	       "gone\n");
-	step("brk down; try: grep heap /proc/%ld/maps", pid);
+	step("brk down; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
 	/* 4. sbrk by a negative increment. */
 	old = sbrk(-(intptr_t)(inc / 20));
@@ -308,7 +308,8 @@ int main(int argc, char **argv)
 	printf("\nsbrk(-%zu) returned the old break %p\n", inc / 20,
 	       (void *)old);
 	show_break();
-	step("sbrk(-%zu); try: grep heap /proc/%ld/maps", inc / 20, pid);
+	step("sbrk(-%zu); try: "
+	     "grep '\\[heap\\]' /proc/%ld/maps", inc / 20, pid);
 
 	/* 5. A brk the kernel refuses: into the stack, far above. */
 	old = sbrk(0);
@@ -326,13 +327,13 @@ int main(int argc, char **argv)
 	       "break as it is,\n    and glibc's brk() turns \"not moved\" "
 	       "into -1 and ENOMEM\n");
 	show_break();
-	step("refused brk; try: grep heap /proc/%ld/maps", pid);
+	step("refused brk; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
 	/* 6. Back to the start: empty heap again. */
 	if (brk(start) < 0)
 		die("brk to start");
 	printf("\nbrk(%p) (the initial break)\n", (void *)start);
 	show_break();
-	step("brk back to start; try: grep heap /proc/%ld/maps", pid);
+	step("brk back; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 	return 0;
 }

@@ -37,7 +37,7 @@
  *   freed: N blocks (BYTES)    lowered: yes|no    freed_rest: N blocks
  *
  * Try beside it (second terminal, at a pause):
- *   grep heap /proc/PID/maps
+ *   grep '\[heap\]' /proc/PID/maps
  *   strace -e trace=brk heap/free_and_sbrk    the brk calls malloc makes
  *   valgrind --trace-malloc=yes heap/free_and_sbrk 10 10240
  */
@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 		       "the break may stay\n");
 	show("start");
 	printf("    (the heap is empty until the first malloc)\n");
-	step("before any malloc; try: grep heap /proc/%ld/maps", pid);
+	step("no malloc yet; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 	putchar('\n');
 
 	for (i = 0; i < num; i++) {
@@ -299,8 +299,7 @@ int main(int argc, char **argv)
 	printf("allocated: %ld blocks (%ld bytes)\n", num, num * size);
 	show("alloc");
 	b_alloc = sbrk(0);
-	step("allocated %ld blocks; try: grep heap /proc/%ld/maps", num,
-	     pid);
+	step("allocated; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
 	for (i = min - 1; i < max; i += stride) {
 		free(ptr[i]);
@@ -321,7 +320,7 @@ int main(int argc, char **argv)
 		printf("    the break did not move: the free chunk at the top "
 		       "did not reach the\n    trim threshold; the freed "
 		       "blocks wait on malloc's free lists\n");
-	step("chosen blocks freed; try: grep heap /proc/%ld/maps", pid);
+	step("freed some; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
 	for (i = 0; i < num; i++) {
 		if (ptr[i]) {
@@ -335,6 +334,6 @@ int main(int argc, char **argv)
 	b_rest = sbrk(0);
 	printf("    all free: the break is %ld bytes below where it was "
 	       "after allocating\n", (long)(b_alloc - b_rest));
-	step("freed the rest; try: grep heap /proc/%ld/maps", pid);
+	step("freed the rest; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 	return 0;
 }

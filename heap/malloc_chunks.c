@@ -321,7 +321,7 @@ int main(int argc, char **argv)
 	       "(glibc size word)\n");
 	printf("aligned16: %s\n", aligned ? "yes" : "no");
 	printf("small: %p (%s)\n", (void *)blk[0], where(blk[0]));
-	step("small blocks; try: grep heap /proc/%ld/maps", pid);
+	step("small blocks; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
 	big = malloc(large);
 	if (!big)
@@ -368,7 +368,8 @@ int main(int argc, char **argv)
 		       where(big2));
 		printf("    below the new threshold, the same request now "
 		       "comes from [heap]\n");
-		step("after mallopt; try: grep heap /proc/%ld/maps", pid);
+		step("after mallopt; try: "
+		     "grep '\\[heap\\]' /proc/%ld/maps", pid);
 		free(big2);
 	}
 #else

@@ -64,7 +64,7 @@
  *   alternate stack: 0xLO-0xHI
  *
  * Commands to try beside it
- *   ulimit -s; grep stack /proc/PID/maps (at a pause); grep Stack
+ *   ulimit -s; grep '\[stack\]' /proc/PID/maps (at a pause); grep Stack
  *   /proc/PID/limits; bash -c 'ulimit -s 2048; exec ./stack_overflow';
  *   strace -e trace=none ./stack_overflow (shows the SIGSEGV and si_code);
  *   gdb ./stack_overflow, run --no-handler, then bt -3 and info proc mappings.
@@ -401,7 +401,7 @@ int main(int argc, char **argv)
 		       " status 139 = 128 + 11)\n");
 	}
 
-	step("about to recurse; try: grep stack /proc/%ld/maps",
+	step("start; try: grep '\\[stack\\]' /proc/%ld/maps",
 	     (long)getpid());
 	fflush(stdout);		/* --no-handler: nothing may stay buffered */
 
@@ -458,7 +458,7 @@ int main(int argc, char **argv)
 	"The handler ran on the alternate signal stack: [stack] was full.\n",
 	       unit(hi - lo), unit(limit), unit(gap_pages * page));
 
-	step("stack full, fault caught; try: grep stack /proc/%ld/maps",
-	     (long)getpid());
+	step("fault caught; try: "
+	     "grep '\\[stack\\]' /proc/%ld/maps", (long)getpid());
 	return 0;
 }
