@@ -40,6 +40,15 @@ heap/mini_malloc.so: heap/mini_malloc.c
 	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -shared -fPIC \
 		-DMINI_MALLOC_LIB $(LDFLAGS) -o $@ $< $(LDLIBS) -pthread
 
+# elf/hello.c builds twice: elf/hello (dynamic, PIE, like most programs)
+# and elf/hello_static (everything linked in, no interpreter).
+ifneq ($(wildcard elf/hello.c),)
+EXTRAS += elf/hello_static
+elf/hello_static: elf/hello.c
+	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -static \
+		-o $@ $< $(LDLIBS)
+endif
+
 # --- Teaching order for `make tour` ----------------------------------------
 # Programs named here run first, in this order; any other program runs after
 # them, topic by topic, in alphabetical order.

@@ -1,17 +1,33 @@
+# SPDX-License-Identifier: MIT
 # tests/helpers.bash - the shared driver and /proc readers for memtour's tests.
 #
-# Load it at the top of every TOPIC.bats with `load helpers`.
+# Load it at the top of every TOPIC.bats with `load helpers`. It works with
+# every bats-core from 1.2.1 on, so it uses none of the newer features
+# (`run -N`, --separate-stderr, BATS_TEST_TMPDIR, bats_require_minimum_version):
+# mt_run does what `run -N --separate-stderr` does, with a timeout.
 #
-# Driver (the step protocol of GUIDE.md):
+# Every test gets a fresh scratch folder, $MT_TMP (a canonical path, as
+# /proc shows it), removed afterwards. A file that defines setup or teardown
+# of its own calls mt_setup or mt_cleanup from it.
+#
+# Running a command:
+#   mt_run STATUS CMD [ARGS...]  run CMD with a timeout; sets $output (stdout),
+#                             $stderr, $lines, $status; fails unless the exit
+#                             status is STATUS ('*': any)
+#   mt_try N [STATUS]         run the `try:` command of [pause N] with bash
+#                             from the top of the tree (as an instructor pastes
+#                             it); same variables as mt_run
+# The step-protocol driver:
 #   mt_start PROG [ARGS...]   start PROG with MEMTOUR_STEP=1, stdin on a FIFO,
 #                             stdout in $MT_OUT, stderr in $MT_ERR; sets MT_PID
-#   mt_wait_pause N [SECS]    wait until "[pause N]" is printed (fails the test
-#                             if the program exits or SECS, default 10, pass)
+#   mt_wait_pause N [SECS] [PID]  wait until "[pause N]" (of PID, default
+#                             any) is printed; fails the test if the program
+#                             exits or SECS (default 10) pass
 #   mt_resume                 answer the current pause with a newline
 #   mt_finish [SECS]          close stdin (all later pauses go on), wait for
 #                             the program; sets MT_STATUS; kills it after SECS
-#   mt_pause_line N           the text of "[pause N]" line
-#   mt_out_field NAME         the value of a "NAME: value" line in $MT_OUT
+#   mt_pause_line N [PID]     the text of the "[pause N]" line (of PID)
+#   mt_out_field NAME [FILE]  the value of a "NAME: value" line in $MT_OUT
 # Readers, independent of any program under test:
 #   mt_pagesize               getconf PAGESIZE
 #   mt_maps_line PID ADDR     the /proc/PID/maps line holding ADDR (or fails)
@@ -23,19 +39,76 @@
 #   mt_ult A B                true if A < B as unsigned 64-bit numbers
 #   mt_hex N                  N as 0x-prefixed lowercase hex
 
-bats_require_minimum_version 1.5.0
-
-# A hung program fails its test instead of hanging the suite.
-: "${BATS_TEST_TIMEOUT:=60}"
+# A hung program fails its test instead of hanging the suite: mt_run,
+# mt_wait_pause and mt_finish each give up after a timeout, on every bats.
+# Newer bats (1.8 on) also stop a whole test after BATS_TEST_TIMEOUT.
+: "${MT_TIMEOUT:=60}"
+: "${BATS_TEST_TIMEOUT:=120}"
 export BATS_TEST_TIMEOUT
 
 # shellcheck disable=SC2034 # MT_TOP and MT_STATUS are for the test files
-MT_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+MT_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd -P)
+
+mt_setup() {
+	MT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/memtour-test.XXXXXX")
+	MT_TMP=$(cd "$MT_TMP" && pwd -P)
+}
+
+setup() {
+	mt_setup
+}
+
+teardown() {
+	mt_cleanup
+}
+
+# --- running a command ------------------------------------------------------
+
+# shellcheck disable=SC2034 # output, stderr, lines are for the test files
+mt_run() {
+	local want=$1 errf
+	shift
+	errf=$(mktemp "${MT_TMP:-/tmp}/stderr.XXXXXX")
+	status=0
+	output=$(timeout -k 2 "$MT_TIMEOUT" "$@" 2>"$errf" 3>&-) || status=$?
+	stderr=$(<"$errf")
+	rm -f "$errf"
+	lines=()
+	if [[ -n $output ]]; then
+		mapfile -t lines <<<"$output"
+	fi
+	if [[ $want != '*' && $status != "$want" ]]; then
+		{
+			echo "expected exit status $want, got $status: $*"
+			echo "--- stdout:"
+			echo "$output"
+			echo "--- stderr:"
+			echo "$stderr"
+		} >&2
+		return 1
+	fi
+}
+
+mt_try() {
+	local line cmd
+	line=$(mt_pause_line "$1") || {
+		echo "no [pause $1] line" >&2
+		return 1
+	}
+	cmd=${line#*; try: }
+	if [[ $cmd == "$line" ]]; then
+		echo "[pause $1] suggests no command: $line" >&2
+		return 1
+	fi
+	# shellcheck disable=SC2016 # $0 and $1 are bash -c's own
+	mt_run "${2:-0}" bash -c 'cd "$0" && eval "$1"' "$MT_TOP" "$cmd"
+}
 
 # --- driver -----------------------------------------------------------------
 
 mt_start() {
-	MT_DIR=$(mktemp -d "${BATS_TEST_TMPDIR:-/tmp}/mt.XXXXXX")
+	[[ -n ${MT_TMP:-} ]] || mt_setup
+	MT_DIR=$(mktemp -d "$MT_TMP/run.XXXXXX")
 	MT_OUT=$MT_DIR/out
 	MT_ERR=$MT_DIR/err
 	mkfifo "$MT_DIR/in"
@@ -49,13 +122,14 @@ mt_start() {
 }
 
 mt_wait_pause() {
-	local n=$1 secs=${2:-10} i
+	local n=$1 secs=${2:-10} i pat
+	pat="^\[pause $n\] pid ${3:-[0-9]*}:"
 	for ((i = 0; i < secs * 50; i++)); do
-		if grep -q "^\[pause $n\]" "$MT_OUT" 2>/dev/null; then
+		if grep -q "$pat" "$MT_OUT" 2>/dev/null; then
 			return 0
 		fi
 		if ! kill -0 "$MT_PID" 2>/dev/null; then
-			grep -q "^\[pause $n\]" "$MT_OUT" && return 0
+			grep -q "$pat" "$MT_OUT" && return 0
 			echo "program exited before [pause $n]" >&2
 			mt_dump >&2
 			return 1
@@ -102,11 +176,11 @@ mt_cleanup() {
 		exec {MT_FD}>&-
 		MT_FD=
 	fi
+	if [[ -n ${MT_TMP:-} && -d $MT_TMP ]]; then
+		rm -rf "$MT_TMP"
+	fi
+	MT_TMP=
 	true
-}
-
-teardown() {
-	mt_cleanup
 }
 
 mt_dump() {
@@ -117,7 +191,7 @@ mt_dump() {
 }
 
 mt_pause_line() {
-	grep -m1 "^\[pause $1\]" "$MT_OUT"
+	grep -m1 "^\[pause $1\] pid ${2:-[0-9]*}:" "$MT_OUT"
 }
 
 # The value of the first "NAME: value" line in $MT_OUT (or in file $2).
@@ -193,4 +267,48 @@ mt_pagemap() {
 		return 1
 	fi
 	echo "0x$hex"
+}
+
+# --- what every program owes its user -----------------------------------------
+
+# mt_common_checks PROG [ARGS...]: the behaviour res/memtour.h gives every
+# program, checked the same way for each (ARGS: a quick, meaningful run):
+#   -h and --help    the usage line and the help on stdout, exit 0
+#   --bogus          "NAME: unknown option '--bogus'" and usage, exit 2
+#   stdout /dev/full "NAME: write: No space left on device", exit 1
+#   stdout closed    "NAME: write: Bad file descriptor", exit 1
+#   stdin closed     --step does not wait: the run ends, exit 0
+mt_common_checks() {
+	local prog=$1 name opt
+	shift
+	name=${prog##*/}
+	for opt in -h --help; do
+		mt_run 0 "$prog" "$opt"
+		[[ ${lines[0]} == "usage: $name "* && ${#lines[@]} -gt 2 ]]
+	done
+	mt_run 2 "$prog" --bogus
+	[[ $output == "" ]]
+	[[ $stderr == "$name: unknown option '--bogus'"$'\n'"usage: $name "* ]]
+	if [[ -w /dev/full ]]; then
+		mt_run 1 bash -c '"$@" >/dev/full' _ "$prog" "$@"
+		[[ $stderr == *"$name: write: No space left on device" ]]
+	fi
+	mt_run 1 bash -c '"$@" >&-' _ "$prog" "$@"
+	[[ $stderr == *"$name: write: Bad file descriptor" ]]
+	mt_run 0 bash -c '"$@" --step <&-' _ "$prog" "$@"
+	[[ $output == *"[pause 1]"* ]]
+}
+
+# The C library PROG was linked with: musl or glibc (from its interpreter,
+# or for a static program from the strings of the libc in it).
+mt_libc() {
+	if LC_ALL=C readelf -lW "$1" 2>/dev/null | grep -q 'ld-musl'; then
+		echo musl
+	elif LC_ALL=C readelf -lW "$1" 2>/dev/null | grep -q 'interpreter'; then
+		echo glibc
+	elif grep -qa 'GNU C Library' "$1"; then
+		echo glibc
+	else
+		echo musl
+	fi
 }
