@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # memtour - build, tour and test the memory demos.
 #
 #   make            build every TOPIC/NAME.c into TOPIC/NAME
@@ -86,9 +87,10 @@ $(PROGRAMS) $(EXTRAS): .flags
 	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \
 		-o $@ $< $(LDLIBS) $(EXTRA_LDLIBS)
 
-# The purpose of a program is the first line of its header comment:
+# The purpose of a program is the first line of its header comment, the one
+# after the licence line:
 #   /* NAME.c - what it shows
-purpose = sed -n '1s|^/\* *[^ ]* - *||p' $(1).c
+purpose = sed -n 's|^/\* *[a-z_]*\.c - *||p' $(1).c | head -n 1
 
 tour: all
 	@export MEMTOUR_STEP="$(MEMTOUR_STEP)"; fail=0; \
