@@ -3,8 +3,13 @@
 #
 #   make            build every TOPIC/NAME.c into TOPIC/NAME
 #   make tour       build, then run every demo in teaching order
-#   make test       build, then run the bats checks in tests/
+#                   (TOPIC=heap: one topic; on a terminal it stops between
+#                   programs: Enter for the next, q to stop)
+#   make test       build, then run the bats checks in tests/ (also: check)
 #   make help       list the targets and every demo with its purpose
+#
+# Needs GNU Make 3.82 or later, a C compiler for 64-bit x86_64 or aarch64,
+# and bats-core 1.2.1 or later for the tests.
 #
 # CC, CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are yours: set them on the command
 # line or in the environment (make CC=clang CFLAGS=-O0). The project's own
@@ -14,6 +19,16 @@
 ifneq ($(shell uname -s),Linux)
 $(error memtour shows how Linux manages memory and needs a Linux system \
 (this is $(shell uname -s)))
+endif
+
+# 64-bit only: the programs print and compute with 64-bit addresses, and
+# pagemap, the page-table split and the loaders are written for them.
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+ifneq ($(shell $(CC) $(CPPFLAGS) $(CFLAGS) -dM -E -x c /dev/null 2>/dev/null \
+	| sed -n 's/^\#define __SIZEOF_POINTER__ //p'),8)
+$(error memtour needs a 64-bit target (x86_64 or aarch64): $(CC) \
+$(CFLAGS) does not build one (32-bit x86 and Arm are not supported))
+endif
 endif
 
 TOPICS   := layout vm pagemap heap mmap mprotect elf sigsegv
@@ -61,7 +76,7 @@ TOUR_FIRST := layout/layout layout/aslr layout/stack_overflow \
 TOUR := $(filter $(PROGRAMS),$(TOUR_FIRST)) \
 	$(filter-out $(TOUR_FIRST),$(PROGRAMS))
 
-.PHONY: all tour test clean help
+.PHONY: all tour test check clean help
 .DEFAULT_GOAL := all
 .SUFFIXES:
 
@@ -69,8 +84,8 @@ TOUR := $(filter $(PROGRAMS),$(TOUR_FIRST)) \
 # `make test CC=clang` after a gcc build tests clang's programs: .flags holds
 # the flags of the last build and is rewritten (newer) when they differ.
 BUILD_FLAGS = $(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
-ifneq ($(file <.flags),$(BUILD_FLAGS))
-$(file >.flags,$(BUILD_FLAGS))
+ifneq ($(shell cat .flags 2>/dev/null),$(strip $(BUILD_FLAGS)))
+$(shell printf '%s\n' '$(strip $(BUILD_FLAGS))' >.flags)
 endif
 .flags: ;
 
@@ -92,21 +107,48 @@ $(PROGRAMS) $(EXTRAS): .flags
 #   /* NAME.c - what it shows
 purpose = sed -n 's|^/\* *[a-z_]*\.c - *||p' $(1).c | head -n 1
 
+# make tour TOPIC=heap runs one topic. On a terminal it stops between
+# programs, naming the next one; piped or in CI it runs straight through.
+TOPIC ?=
+TOUR_NOW = $(if $(TOPIC),$(filter $(addsuffix /%,$(TOPIC)),$(TOUR)),$(TOUR))
+
 tour: all
-	@export MEMTOUR_STEP="$(MEMTOUR_STEP)"; fail=0; \
-	for p in $(TOUR); do \
-		printf '\n==== %s: %s\n\n' "$$p" "$$($(call purpose,$$p))"; \
+	@[ -n "$(TOUR_NOW)" ] || { echo "no demos in topic '$(TOPIC)'"; exit 2; }
+	@export MEMTOUR_STEP="$(MEMTOUR_STEP)"; fail=0; first=1; \
+	if [ -t 0 ] && [ -t 1 ]; then ask=1; else ask=0; fi; \
+	for p in $(TOUR_NOW); do \
+		what=$$($(call purpose,$$p)); \
+		if [ $$ask = 1 ] && [ $$first = 0 ]; then \
+			printf '\n-- next: %s: %s\n-- Enter to run it, q to stop: ' \
+				"$$p" "$$what"; \
+			read -r ans || break; \
+			case $$ans in q*|Q*) break;; esac; \
+		fi; \
+		first=0; \
+		printf '\n==== %s: %s\n\n' "$$p" "$$what"; \
 		./$$p || { echo "*** $$p exited with status $$?"; fail=1; }; \
 	done; \
 	exit $$fail
 
+# The oldest bats-core the tests are written for.
+BATS_MIN := 1.2.1
+
 test: all
 	@command -v $(BATS) >/dev/null 2>&1 || { \
-		echo "make test needs bats-core, which is not installed."; \
-		echo "On Debian or Ubuntu: sudo apt-get install bats"; \
+		echo "make test needs bats-core $(BATS_MIN) or later, which is not" \
+			"installed. On Debian or Ubuntu: sudo apt-get install bats"; \
 		exit 1; }
-	BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-60} \
-		$(BATS) $(BATS_FLAGS) tests/
+	@v=$$($(BATS) --version | sed -n 's/^Bats \([0-9.]*\).*/\1/p'); \
+	if [ "$$(printf '%s\n' $(BATS_MIN) "$$v" | sort -t. -k1,1n -k2,2n \
+		-k3,3n | head -n 1)" != $(BATS_MIN) ]; then \
+		echo "make test needs bats-core $(BATS_MIN) or later; $(BATS) is" \
+			"$${v:-unknown}: get a newer one (npm install bats, then" \
+			"make test BATS=node_modules/.bin/bats)"; \
+		exit 1; \
+	fi
+	$(BATS) $(BATS_FLAGS) tests/
+
+check: test
 
 clean:
 	rm -f $(PROGRAMS) $(EXTRAS) .flags
@@ -115,12 +157,14 @@ help:
 	@echo "Targets:"
 	@echo "  make          build every demo (TOPIC/NAME.c -> TOPIC/NAME)"
 	@echo "  make tour     build, then run every demo in teaching order"
-	@echo "                (MEMTOUR_STEP=1: pause at every checkpoint)"
+	@echo "                (MEMTOUR_STEP=1: pause at every checkpoint;"
+	@echo "                TOPIC=heap: one topic)"
 	@echo "  make test     build, then run the bats checks in tests/"
+	@echo "  make check    the same as make test"
 	@echo "  make clean    remove what make built"
 	@echo "  make help     this list"
 	@echo "Variables: CC CFLAGS CPPFLAGS LDFLAGS LDLIBS WERROR=0"
-	@echo "           MEMTOUR_STEP=1"
+	@echo "           MEMTOUR_STEP=1 TOPIC=NAME BATS=path/to/bats"
 	@echo ""
 	@echo "Demos:"
 	@for p in $(TOUR); do \
