@@ -1,16 +1,274 @@
-#!/usr/bin/env bats
-# tests/vm.bats - vm/page_faults, vm/mlock and vm/memstat against the kernel's
-# own counters: /proc/PID/stat (minflt, majflt), status (VmRSS, VmLck,
-# CapEff), smaps, smaps_rollup, limits and mem, read by the test while the
-# program is paused; fincore(1) and pmap(1) as second opinions.
-# vm/thp and vm/smaps_dirty further down.
+# SPDX-License-Identifier: MIT
+# tests/vm.bats - the vm/ programs against the kernel's own view: fields of
+# /proc/PID/stat (minflt, majflt), status, smaps, pagemap and mem, read by
+# the test while the program is paused; fincore, ps and sysfs beside them.
 
 load helpers
 
 PF=$MT_TOP/vm/page_faults
-ML=$MT_TOP/vm/mlock
-MS=$MT_TOP/vm/memstat
 
+# The last 7 fields of the table row that starts with STEP (a name of
+# several words): pages, minor, major, minflt, majflt, rss kB.
+vm_row() {
+	awk -v s="$1" 'index($0, s " ") == 1 && NF >= 7 {
+		print $(NF-5), $(NF-4), $(NF-3), $(NF-2), $(NF-1), $NF; exit }' \
+		"${2:-$MT_OUT}"
+}
+
+# Every line of the output is under 80 columns.
+vm_narrow() {
+	local long
+	long=$(awk 'length > 79' "${1:-$MT_OUT}")
+	[[ -z $long ]] || { echo "lines over 79 columns: $long" >&2; false; }
+}
+
+vm_is_root() { [[ $(id -u) == 0 ]]; }
+
+# BYTES as "N KiB" ... for a whole number of units, as programs print it.
+vm_human() {
+	local b=$1 u=0 units=(B KiB MiB GiB TiB)
+	while ((b >= 1024 && b % 1024 == 0 && u < 4)); do
+		b=$((b / 1024))
+		u=$((u + 1))
+	done
+	echo "$b ${units[u]}"
+}
+
+# minflt majflt VmRSS of PID, as one line.
+vm_counts() {
+	echo "$(mt_stat_field "$1" 10) $(mt_stat_field "$1" 12)" \
+		"$(mt_status_kb "$1" VmRSS)"
+}
+
+# The bytes equal to octal OCT among LEN bytes at ADDR of PID, read
+# through /proc/PID/mem; fails if mem may not be read (ptrace rules).
+vm_mem_count() {
+	local pid=$1 addr=$(($2)) len=$3 oct=$4 ps
+	ps=$(mt_pagesize)
+	dd if="/proc/$pid/mem" of=/dev/null bs="$ps" skip=$((addr / ps)) \
+		count=1 2>/dev/null || return 1
+	dd if="/proc/$pid/mem" bs="$ps" skip=$((addr / ps)) \
+		count=$((len / ps)) 2>/dev/null | tr -cd "\\$oct" | wc -c
+}
+
+# --- page_faults -------------------------------------------------------------
+
+@test "page_faults: help, usage errors, closed descriptors" {
+	mt_common_checks "$PF" -n 16
+	mt_run 2 "$PF" -n 0
+	[[ $stderr == "page_faults: -n: bad number '0' (1 to 65536)"* ]]
+	for n in -3 12x ' 5' +5 99999999999999999999 65537; do
+		mt_run 2 "$PF" -n "$n"
+	done
+	mt_run 2 "$PF" -n
+	[[ $stderr == "page_faults: option '-n' needs an argument"* ]]
+	mt_run 2 "$PF" extra
+	[[ $stderr == "page_faults: unexpected argument 'extra'"* ]]
+	if ((65536 > $(getconf _PHYS_PAGES) / 8)); then
+		mt_run 2 "$PF" -n 65536
+		[[ $stderr == *"more than 1/8 of this machine's memory"* ]]
+	fi
+}
+
+# Lines: "TMPDIR ... is too long" on stderr, exit 1; no silent fallback.
+@test "page_faults: a TMPDIR too long for a path is an error, said" {
+	local long
+	long=/tmp/$(printf '%04100d' 0)
+	TMPDIR=$long mt_run 1 "$PF" -n 16
+	[[ $stderr == "page_faults: TMPDIR is too long for a scratch file"* ]]
+	[[ $output != *"scratch file:"* ]]
+}
+
+# Lines: the table rows, "Rss of B", "N of N pages of A read 0",
+# "pages in the page cache after the drop", "F faults (M major)", the
+# zero-page paragraph. Each pause: its row's minflt, majflt and rss kB
+# equal /proc/PID/stat and status, and its try: command shows them.
+@test "page_faults: every row and total equals /proc/PID at its pause" {
+	local ps n nkb i a b r w got fa want tmpfs=0 cached
+	local -a at
+	local rows=(- "mapped A and B" "write A" "read B" "populate C"
+		"MADV_DONTNEED A" "read A again" - "read the file"
+		"map, read again")
+	ps=$(mt_pagesize)
+	n=256
+	nkb=$((n * ps / 1024))
+	[[ $(stat -f -c %T "$MT_TMP") == tmpfs ]] && tmpfs=1
+	TMPDIR=$MT_TMP mt_start "$PF" -n "$n"
+	for i in {1..9}; do
+		mt_wait_pause "$i"
+		[[ $(mt_pause_line "$i") == "[pause $i] pid $MT_PID: "* ]]
+		at[i]=$(vm_counts "$MT_PID")
+		if [[ ${rows[i]} != - ]]; then
+			read -r -a r <<<"$(vm_row "${rows[i]}")"
+			[[ "${r[3]} ${r[4]} ${r[5]}" == "${at[i]}" ]] || {
+				echo "pause $i: row ${r[*]}, /proc ${at[i]}" >&2
+				false
+			}
+		fi
+		mt_try "$i"
+		case $i in
+		1)
+			[[ $(mt_out_field "page size") == "$ps" ]]
+			[[ $(mt_out_field "pages per region") == \
+				"$n ($(vm_human $((n * ps))))" ]]
+			a=$(mt_out_field "region A")
+			b=$(mt_out_field "region B")
+			# Mapped, not touched, one mapping each, THP off.
+			[[ $(mt_maps_line "$MT_PID" "$a") == \
+				"${a#0x}-$(printf %x $((a + n * ps))) rw-p "* ]]
+			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
+			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
+			[[ $(mt_status_kb "$MT_PID" THP_enabled) == 0 ]]
+			;;
+		2)
+			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == "$nkb" ]]
+			[[ $(mt_smaps_kb "$MT_PID" "$a" AnonHugePages) == 0 ]]
+			;;
+		3)
+			got=$(mt_smaps_kb "$MT_PID" "$b" Rss)
+			[[ $(mt_out_field "  Rss of B") == "$got kB" ]]
+			[[ $output == *"Rss: "*" $got kB"* ]]
+			w=$(mt_pagemap "$MT_PID" "$b")
+			# Present; exclusive (bit 56) only if B got own pages.
+			((w >> 63 & 1))
+			if ((got == 0)); then
+				((!(w >> 56 & 1)))
+			else
+				((got == nkb && (w >> 56 & 1)))
+			fi
+			;;
+		5)
+			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
+			;;
+		7)
+			cached=$(mt_out_field "pages in the page cache after \
+the drop")
+			w=$(mt_out_field "scratch file")
+			[[ $w == "$MT_TMP/memtour-page_faults."* ||
+				$tmpfs == 1 ]]
+			[[ $(mt_pause_line 7) == *"; try: fincore /proc/$MT_PID/fd/"* ]]
+			[[ $(readlink "/proc/$MT_PID/fd/${output##*fd/}") == "$w" ]]
+			# fincore: RES PAGES SIZE FILE
+			[[ $(awk 'NR == 2 { print $2 }' <<<"$output") == \
+				"${cached% of $n}" ]]
+			;;
+		esac
+		mt_resume
+	done
+	mt_finish
+	((MT_STATUS == 0))
+	vm_narrow
+	# The lesson, exact: THP is off, one fault maps one page.
+	[[ $(vm_row "write A") == "$n $n 0 "* ]]
+	[[ $(vm_row "write A again") == "$n 0 0 "* ]]
+	[[ $(vm_row "read B") == "$n $n 0 "* ]]
+	[[ $(vm_row "populate C") == "$n $n 0 "* ]]
+	[[ $(vm_row "write C") == "$n 0 0 "* ]]
+	[[ $(vm_row "MADV_DONTNEED A") == "0 0 0 "* ]]
+	[[ $(vm_row "read A again") == "$n $n 0 "* ]]
+	[[ $(vm_row "read it again") == "$n 0 0 "* ]]
+	# The rows without a pause lie between the pauses around them.
+	for r in "write A again:2:3" "write C:4:5" "read it again:8:9"; do
+		read -r -a got <<<"$(vm_row "${r%%:*}")"
+		read -r -a a <<<"${at[$(cut -d: -f2 <<<"$r")]}"
+		read -r -a b <<<"${at[${r##*:}]}"
+		((a[0] <= got[3] && got[3] <= b[0] && a[1] <= got[4] &&
+			got[4] <= b[1]))
+	done
+	# MADV_DONTNEED gave back A's pages: VmRSS fell by them.
+	read -r -a a <<<"${at[4]}"
+	read -r -a b <<<"${at[5]}"
+	((a[2] - b[2] == nkb))
+	grep -q "^  $n of $n pages of A read 0: the old bytes are gone$" \
+		"$MT_OUT"
+	# The zero page, or a kernel that has none: said, and why.
+	if [[ $(mt_out_field "  Rss of B") == "0 kB" ]]; then
+		grep -q '^  Read faults mapped the shared zero page' "$MT_OUT"
+	else
+		grep -q "^  This kernel gives each read fault a zeroed page" \
+			"$MT_OUT"
+		w=$(tr ' ' '\n' </proc/cmdline | grep -m1 zero_page) || true
+		grep -q "^  of the shared zero page${w:+: $w}\.$" "$MT_OUT"
+	fi
+	# The file: its faults add up; a dropped cache costs a major fault.
+	read -r -a r <<<"$(vm_row "read the file")"
+	grep -q "^  $((r[1] + r[2])) faults (${r[2]} major) for $n pages$" \
+		"$MT_OUT"
+	if ((tmpfs == 0)); then
+		[[ $cached == "0 of $n" ]]
+		((r[2] >= 1))
+	fi
+	# Fault-around: from a warm page cache one minor fault maps the
+	# aligned 64 KiB window around it (fault_around_bytes), clipped to
+	# the mapping: n / window faults, one more when the mapping does
+	# not start on a window boundary.
+	fa=$(cat /sys/kernel/debug/fault_around_bytes 2>/dev/null) ||
+		fa=65536
+	fa=$((fa / ps > 1 ? fa / ps : 1))
+	read -r -a r <<<"$(vm_row "map, read again")"
+	want=$(((n + fa - 1) / fa))
+	((r[2] == 0 && (r[1] == want || r[1] == want + 1)))
+	grep -q "^about one fault per $fa pages" "$MT_OUT"
+	# The scratch file is gone.
+	[[ -z $(compgen -G "$MT_TMP/memtour-page_faults.*") ]]
+}
+
+# Lines: none; A's bytes through /proc/PID/mem at pauses 2 and 6.
+@test "page_faults: A holds 0xa5 after the write, zeros after DONTNEED" {
+	local n=64 ps a d
+	ps=$(mt_pagesize)
+	mt_start "$PF" -n "$n"
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	a=$(mt_out_field "region A")
+	d=$(vm_mem_count "$MT_PID" "$a" $((n * ps)) 245) ||
+		skip "/proc/PID/mem may not be read here (ptrace rules)"
+	((d == n))
+	for i in 3 4 5 6; do
+		mt_resume
+		mt_wait_pause "$i"
+	done
+	d=$(vm_mem_count "$MT_PID" "$a" $((n * ps)) 000)
+	((d == n * ps))
+	mt_finish
+}
+
+# Lines: "TMPDIR is tmpfs ...", "scratch file: /var/tmp/...".
+@test "page_faults: TMPDIR on tmpfs: says so and uses /var/tmp" {
+	[[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]] ||
+		skip "/dev/shm is not tmpfs here"
+	[[ -w /var/tmp && $(stat -f -c %T /var/tmp) != tmpfs ]] ||
+		skip "/var/tmp is not a writable disk filesystem"
+	TMPDIR=/dev/shm mt_run 0 "$PF" -n 64
+	[[ $output == *"/dev/shm is tmpfs: its page cache is the file"* ]]
+	[[ $output == *"scratch file: /var/tmp/memtour-page_faults."* ]]
+	[[ $output == *"after the drop: 0 of 64"* ]]
+}
+
+# Lines: "pages in the page cache after the drop", the file row, the
+# "could not be dropped" note.
+@test "page_faults: no disk filesystem: no major fault, explained" {
+	vm_is_root || skip "needs root to mount a tmpfs on /var/tmp"
+	mt_run '*' unshare -m sh -c 'mount -t tmpfs none /var/tmp &&
+		TMPDIR=/dev/shm exec "$1" -n 64' sh "$PF"
+	[[ $status == 0 ]] || skip "no private mount namespace here: $stderr"
+	[[ $output == *"after the drop: 64 of 64"* ]]
+	[[ $output == *"could not be dropped (tmpfs?): no fault read"* ]]
+	[[ $(vm_row "read the file" <(echo "$output")) == "64 "*" 0 "*  ]]
+}
+
+# Lines: the file rows. With stdin closed, fd 0 must not become the
+# scratch file (a pause would read it as input and fill the page cache).
+@test "page_faults --step <&-: the pauses do not read the scratch file" {
+	[[ $(stat -f -c %T "$MT_TMP") != tmpfs ]] || skip "TMPDIR is tmpfs"
+	TMPDIR=$MT_TMP mt_run 0 bash -c '"$0" --step -n 64 <&-' "$PF"
+	[[ $output == *"after the drop: 0 of 64"* ]]
+	read -r -a r <<<"$(vm_row "read the file" <(echo "$output"))"
+	((r[2] >= 1))
+}
+
+# ======== old tests below, being replaced ========
 # --- small tools -------------------------------------------------------------
 
 # |A - B| <= PCT % of REF (default B)
@@ -22,18 +280,18 @@ vm_near() {
 }
 
 # Column COL of the table row named NAME in $MT_OUT (or file $3).
-vm_row() {
+vm_row_old() {
 	awk -v n="$1" -v c="$2" '$1 == n { print $c; exit }' "${3:-$MT_OUT}"
 }
 
 # Every line of a file is shorter than 80 columns.
-vm_narrow() {
+vm_narrow_old() {
 	local long
 	long=$(awk 'length > 79' "$1")
 	[[ -z $long ]] || { echo "lines over 79 columns: $long" >&2; false; }
 }
 
-vm_is_root() { [[ $(id -u) == 0 ]]; }
+vm_is_root_old() { [[ $(id -u) == 0 ]]; }
 
 # The whole smaps line FIELD (VmFlags...) of the mapping holding ADDR.
 vm_smaps_line() {
@@ -65,7 +323,7 @@ teardown() {
 
 # The bytes of LEN bytes at ADDR in process PID, through /proc/PID/mem
 # (same user, or root), as the count of bytes equal to octal OCT.
-vm_mem_count() {
+vm_mem_count_old() {
 	local pid=$1 addr=$(($2)) len=$3 oct=$4 ps
 	ps=$(mt_pagesize)
 	# Empty output if /proc/PID/mem may not be read (Yama, no ptrace).
@@ -250,206 +508,6 @@ vm_memstat_vs_rollup() {
 		}' "$rows" "$MT_OUT" >&2
 }
 
-# --- page_faults -------------------------------------------------------------
-
-@test "page_faults: --help exits 0, bad usage exits 2" {
-	run -0 "$PF" --help
-	[[ $output == usage:* ]]
-	run -2 --separate-stderr "$PF" --bogus
-	[[ $stderr == "page_faults: unknown option '--bogus'"*usage:* ]]
-	run -2 "$PF" -n 0
-	run -2 "$PF" -n -3
-	run -2 "$PF" -n 12x
-	run -2 "$PF" -n 99999999999999999999
-	run -2 --separate-stderr "$PF" -n
-	[[ $stderr == "page_faults: option '-n' needs an argument"*usage:* ]]
-	run -2 "$PF" extra
-	# More than 1/8 of the machine's memory (if 4 GiB of pages is).
-	if ((1048576 > $(getconf _PHYS_PAGES) / 8)); then
-		run -2 "$PF" -n 1048576
-		[[ $output == *"1/8 of this machine's memory"* ]]
-	fi
-}
-
-@test "page_faults: every row matches /proc/PID/stat, status, smaps and mem" {
-	local ps n nkb i a b fd res=-1 names row d sdir fa dev ra
-	local min=() maj=() rss=()
-	ps=$(mt_pagesize)
-	TMPDIR=$BATS_TEST_TMPDIR mt_start "$PF"
-	for i in {1..12}; do
-		mt_wait_pause "$i"
-		min[i]=$(mt_stat_field "$MT_PID" 10)
-		maj[i]=$(mt_stat_field "$MT_PID" 12)
-		rss[i]=$(mt_status_kb "$MT_PID" VmRSS)
-		[[ $(mt_pause_line "$i") == *"pid $MT_PID: "* ]]
-		case $i in
-		1)
-			n=$(mt_out_field pages)
-			nkb=$((n * ps / 1024))
-			a=$(mt_out_field region_a)
-			b=$(mt_out_field region_b)
-			[[ $(mt_out_field pagesize) == "$ps" ]]
-			# The system's THP mode, though THP is off in here.
-			row=$(sysfs_mode "$THP/enabled")
-			[[ $(mt_out_field thp_mode) == \
-				"${row:-unavailable} (off here:"* ]]
-			# Mapped, not touched: no RSS in either region.
-			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
-			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
-			;;
-		2)
-			# One small page per fault: no huge page, and the
-			# region is marked MADV_NOHUGEPAGE ("nh").
-			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == "$nkb" ]]
-			[[ $(mt_smaps_kb "$MT_PID" "$a" AnonHugePages) == 0 ]]
-			vm_smaps_line "$MT_PID" "$a" VmFlags | grep -qw nh
-			# The byte written in each page is there.
-			[[ $(mt_out_field pattern) == 0xa5 ]]
-			d=$(vm_mem_count "$MT_PID" "$a" $((n * ps)) 245)
-			[[ -z $d ]] || ((d == n)) ||
-				{ echo "pattern bytes: $d" >&2; false; }
-			;;
-		4)
-			# Read faults map the zero page: no RSS in smaps.
-			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
-			;;
-		8)
-			# After MADV_DONTNEED the pages read as zeros.
-			d=$(vm_mem_count "$MT_PID" "$a" $((n * ps)) 000)
-			[[ -z $d ]] || ((d == n * ps)) ||
-				{ echo "zero bytes: $d" >&2; false; }
-			;;
-		9)
-			# The page cache of the scratch file, by fincore(1).
-			for fd in /proc/"$MT_PID"/fd/*; do
-				[[ $(readlink "$fd") == *page_faults.* ]] &&
-					break
-			done
-			if command -v fincore >/dev/null; then
-				res=$(fincore -n -o PAGES "$fd")
-				res=${res// /}
-			fi
-			;;
-		esac
-		mt_resume
-	done
-	mt_finish
-	((MT_STATUS == 0))
-	cat "$MT_OUT"
-
-	# Each row against the test's own readings between two pauses.
-	names=(- map write-1 write-2 read-0 populate touch-pop dontneed reread
-		drop file-1 file-2 file-3)
-	for i in {1..12}; do
-		row=${names[i]}
-		vm_near "$(vm_row "$row" 7)" "${rss[i]}" 1
-		((i > 1)) || continue
-		d=$((min[i] - min[i - 1]))
-		vm_near "$(vm_row "$row" 3)" "$d" 2 "$n"
-		vm_near "$(vm_row "$row" 4)" "$d" 2 "$n"
-		d=$((maj[i] - maj[i - 1]))
-		(($(vm_row "$row" 5) == d && $(vm_row "$row" 6) == d))
-	done
-
-	# first write: one fault per page, RSS + N pages
-	vm_near $((min[2] - min[1])) "$n" 2
-	vm_near $((rss[2] - rss[1])) "$nkb" 1
-	# second write: no fault, RSS unchanged
-	(($(vm_row write-2 4) <= 2 && min[3] - min[2] <= 2))
-	vm_near "${rss[3]}" "${rss[2]}" 1
-	# read of untouched pages: faults, but the zero page adds no RSS
-	vm_near $((min[4] - min[3])) "$n" 2
-	((rss[4] - rss[3] <= 8 * ps / 1024))
-	# MAP_POPULATE: the faults are taken inside mmap, none afterwards
-	vm_near $((min[5] - min[4])) "$n" 2
-	vm_near $((rss[5] - rss[4])) "$nkb" 1
-	((min[6] - min[5] <= 2))
-	# MADV_DONTNEED: RSS drops; reading faults again, zeros, no RSS
-	vm_near $((rss[6] - rss[7])) "$nkb" 1
-	vm_near $((min[8] - min[7])) "$n" 2
-	((rss[8] - rss[7] <= 8 * ps / 1024))
-	[[ $(mt_out_field zeros_after_dontneed) == "$n of $n pages" ]]
-	# the file: mapped pages count in RSS; a second pass takes no fault;
-	# mapped again from a warm page cache: minor faults only
-	vm_near $((rss[10] - rss[9])) "$nkb" 1
-	((min[11] - min[10] <= 2 && maj[11] == maj[10]))
-	((maj[12] == maj[11] && min[12] > min[11]))
-	a=$((maj[10] - maj[9]))
-	b=$((min[10] - min[9]))
-	d=$((a + b))
-	# "F (M major, m minor) for N pages: N/F pages a fault"
-	row=$(awk -v n="$n" -v d="$d" 'BEGIN { printf "%.1f", n / d }')
-	[[ $(mt_out_field file_faults) == \
-		"$d ($a major, $b minor) for $n pages: $row pages a fault" ]]
-	# fault-around, explained: fewer faults than pages. From a warm page
-	# cache (file-3) one fault maps a whole fault_around_bytes window
-	# (64 KiB unless root changed it in debugfs): n / window faults, one
-	# or two more if the mapping does not start on a window boundary.
-	grep -q 'fault_around_bytes' "$MT_OUT"
-	fa=$(cat /sys/kernel/debug/fault_around_bytes 2>/dev/null) || fa=65536
-	fa=$((fa / ps))
-	((d < n && min[12] - min[11] >= n / fa &&
-		min[12] - min[11] <= n / fa + 2))
-	sdir=$(mt_out_field scratch_dir)
-	# The scratch file's descriptor, filesystem and readahead window.
-	[[ $(mt_out_field scratch_fd) == "${fd##*/}" ]]
-	case $(stat -f -c %t "$sdir") in
-	ef53) [[ $(mt_out_field scratch_fs) == ext4 ]] ;;
-	58465342) [[ $(mt_out_field scratch_fs) == xfs ]] ;;
-	9123683e) [[ $(mt_out_field scratch_fs) == btrfs ]] ;;
-	1021994) [[ $(mt_out_field scratch_fs) == tmpfs ]] ;;
-	794c7630) [[ $(mt_out_field scratch_fs) == overlay ]] ;;
-	esac
-	dev=$(stat -c '%Hd:%Ld' "$sdir")
-	ra=/sys/dev/block/$dev
-	ra=$(cat "$ra/queue/read_ahead_kb" 2>/dev/null ||
-		cat "$ra/../queue/read_ahead_kb" 2>/dev/null) || ra=
-	[[ $(mt_out_field read_ahead_kb) == "$ra" ]]
-	if [[ $(stat -f -c %T "$BATS_TEST_TMPDIR") == tmpfs ]]; then
-		grep -q "$BATS_TEST_TMPDIR is tmpfs" "$MT_OUT"
-	else
-		[[ $sdir == "$BATS_TEST_TMPDIR" ]]
-	fi
-	if ((res >= 0)); then
-		[[ $(mt_out_field cache_resident_after_drop) == \
-			"$res of $n pages" ]]
-	fi
-	if [[ $(stat -f -c %T "$sdir") == tmpfs ]]; then
-		grep -q 'the page cache is the only copy' "$MT_OUT"
-	elif [[ $(mt_out_field cache_resident_after_drop) == "0 of $n pages" ]]
-	then
-		# The cache was dropped: the disk was read, in major faults.
-		((maj[10] > maj[9]))
-	else
-		grep -q 'could not be dropped' "$MT_OUT"
-	fi
-	# The scratch file is gone.
-	[[ -z $(compgen -G "$BATS_TEST_TMPDIR/page_faults.*") ]]
-	vm_narrow "$MT_OUT"
-}
-
-@test "page_faults: TMPDIR on tmpfs: says so and uses /var/tmp" {
-	[[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]] ||
-		skip "/dev/shm is not tmpfs here"
-	[[ -w /var/tmp && $(stat -f -c %T /var/tmp) != tmpfs ]] ||
-		skip "/var/tmp is not a writable disk filesystem"
-	TMPDIR=/dev/shm run -0 "$PF" -n 64
-	[[ $output == *"note: /dev/shm is tmpfs: its page cache cannot"* ]]
-	[[ $(mt_out_field scratch_dir <(echo "$output")) == /var/tmp ]]
-}
-
-@test "page_faults: no disk filesystem: no major fault, explained" {
-	vm_is_root || skip "needs root to mount a tmpfs on /var/tmp"
-	run unshare -m sh -c 'mount -t tmpfs none /var/tmp &&
-		TMPDIR=/dev/shm exec "$1" -n 64' sh "$PF"
-	[[ $status == 0 ]] || skip "no private mount namespace here: $output"
-	[[ $output == *"scratch_fs: tmpfs"* ]]
-	[[ $output == *"the page cache is the only copy of the file"* ]]
-	[[ $output == *"file-1 "* ]]
-	# and it really took no major fault
-	(($(vm_row file-1 6 <(echo "$output")) == 0))
-}
-
 # --- mlock -------------------------------------------------------------------
 
 @test "mlock: --help exits 0, bad usage exits 2" {
@@ -545,8 +603,8 @@ vm_check_mlock() {
 	for i in {1..7}; do
 		name=${rows[i]}
 		((i == 2)) && grep -q '^mlock-fit ' "$MT_OUT" && name=mlock-fit
-		(($(vm_row "$name" 3) == vmlck[i]))
-		(($(vm_row "$name" 4) == locked[i]))
+		(($(vm_row_old "$name" 3) == vmlck[i]))
+		(($(vm_row_old "$name" 4) == locked[i]))
 	done
 
 	sz=$(vm_word region_size)
@@ -563,12 +621,12 @@ vm_check_mlock() {
 	else
 		# Past the limit without CAP_IPC_LOCK: refused, explained, and
 		# what fits is locked instead.
-		[[ $(vm_row mlock 2) == ENOMEM || $(vm_row mlock 2) == EPERM ]]
+		[[ $(vm_row_old mlock 2) == ENOMEM || $(vm_row_old mlock 2) == EPERM ]]
 		grep -q 'RLIMIT_MEMLOCK' "$MT_OUT"
 		((lock == lim / ps * ps))
 	fi
 	# One page over the limit.
-	res=$(vm_row over-limit 2)
+	res=$(vm_row_old over-limit 2)
 	if [[ $lim == unlimited ]]; then
 		[[ $res == skip ]]
 	elif ((cap)); then
@@ -585,11 +643,11 @@ vm_check_mlock() {
 			-e 'RLIMIT_MEMLOCK is 0' "$MT_OUT"
 	fi
 	# mlockall(MCL_CURRENT | MCL_FUTURE), then a new mapping.
-	res=$(vm_row mlockall 2)
+	res=$(vm_row_old mlockall 2)
 	if [[ $res == ok ]]; then
 		((vmlck[5] == lo && vmlck[5] >= vmsize / 2))
 		((locked[5] == lock / 1024 || lock == 0))
-		if [[ $(vm_row future 2) == ok ]]; then
+		if [[ $(vm_row_old future 2) == ok ]]; then
 			((vmlck[6] == fut && locked[6] == sz / 1024))
 		else
 			grep -q 'mmap of' "$MT_OUT"
@@ -614,8 +672,8 @@ vm_check_mlock() {
 	if vm_is_root; then
 		grep -q 'lets it pass' "$MT_OUT"
 	else
-		[[ $(vm_row mlock 2) == ENOMEM ]]
-		[[ $(vm_row mlockall 2) == ENOMEM ]]
+		[[ $(vm_row_old mlock 2) == ENOMEM ]]
+		[[ $(vm_row_old mlockall 2) == ENOMEM ]]
 	fi
 }
 
@@ -629,8 +687,8 @@ vm_check_mlock() {
 		vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
 	fi
 	[[ $(mt_out_field cap_ipc_lock) == no ]]
-	[[ $(vm_row mlock 2) == ENOMEM ]]
-	[[ $(vm_row over-limit 2) == ENOMEM ]]
+	[[ $(vm_row_old mlock 2) == ENOMEM ]]
+	[[ $(vm_row_old over-limit 2) == ENOMEM ]]
 	grep -q 'locking only the 65536 bytes that fit' "$MT_OUT"
 }
 
@@ -641,7 +699,7 @@ vm_check_mlock() {
 		pre=(setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock)
 	fi
 	run -0 "${pre[@]}" bash -c 'ulimit -l 0 && exec "$0"' "$ML"
-	[[ $(vm_row mlock 2 <(echo "$output")) == EPERM ]]
+	[[ $(vm_row_old mlock 2 <(echo "$output")) == EPERM ]]
 	why="RLIMIT_MEMLOCK is 0 and this process has no CAP_IPC_LOCK"
 	[[ $output == *"$why"* ]]
 	[[ $(mt_out_field lock_size <(echo "$output")) == 0 ]]
