@@ -67,6 +67,15 @@ static void row(const char *step, size_t pages, const char *what)
 		pause_ps(what);
 }
 
+static void warm(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
 /* One byte a page. volatile: every access happens, they are the lesson. */
 static void write_pages(char *base, char v)
 {
@@ -128,12 +137,17 @@ static void anonymous(void)
 	long rss_b;
 
 	printf("region A: %p\nregion B: %p\n\n", (void *)a, (void *)b);
-	printf("%-16s %6s %6s %6s %9s %7s %9s\n", "step", "pages", "minor",
+	printf("%-16s %6s %6s %6s %9s %7s %9s", "step", "pages", "minor",
 	       "major", "minflt", "majflt", "rss kB");
-	/* Fault in what a row uses (reader buffers, libc's code) now, so
-	 * that the totals a row prints are still the totals at its pause. */
+	/* Fault in what a row and a pause use (reader buffers, libc's
+	 * code) now, so that the totals a row prints are those at its
+	 * pause: the program's own code faults too, the first time. */
 	mt_smaps_kb(a, "Rss");
+	warm("%s", "");
+	putchar('\n');
 	fflush(stdout);
+	if (read(STDIN_FILENO, NULL, 0) < 0 || getpid() < 0)
+		mt_die("read");
 	start();
 	row("mapped A and B", 0, "mapped A and B");
 	start();
