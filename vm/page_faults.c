@@ -7,15 +7,13 @@
  * when the disk must be read first. This program touches memory in ten
  * ways and prints, for each, the faults it cost and the process's totals:
  *
- *   write A            one minor fault a page; RSS grows a page a fault
- *   write A again      no fault: the pages are there
- *   read B             never written: a fault a page, and on most kernels
- *                      RSS does not grow (the shared zero page; see below)
- *   populate C         MAP_POPULATE: the faults are taken inside mmap
- *   MADV_DONTNEED A    the pages are thrown away; reading A faults again
- *   read the file      a scratch file dropped from the page cache: a major
- *                      fault reads the disk, and far fewer faults than
- *                      pages (readahead and fault-around)
+ *   write A          a minor fault a page; RSS grows a page a fault
+ *   write A again    no fault: the pages are there
+ *   read B           a fault a page; on most kernels no RSS: the zero page
+ *   populate C       MAP_POPULATE: the faults are taken inside mmap
+ *   MADV_DONTNEED A  the pages are thrown away; reading A faults again
+ *   read the file    its page cache dropped: a major fault reads the disk,
+ *                    and far fewer faults than pages (fault-around)
  *
  * Run:  ./page_faults [-n PAGES] [--step]
  * With --step it pauses after each step; in a second terminal try
@@ -34,8 +32,7 @@
 
 static size_t npages = 1024;	/* pages per region (-n) */
 static size_t ps;		/* the page size */
-static long min0, maj0;		/* the counters before the step */
-static long min1, maj1;		/* and after it */
+static long min0, maj0, min1, maj1;	/* the counters before, after */
 static void options(int argc, char **argv);
 
 /* getrusage gives the counters /proc/PID/stat fields 10 and 12 hold. */
@@ -43,8 +40,7 @@ static void counters(long *minflt, long *majflt)
 {
 	struct rusage ru;
 
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		mt_die("getrusage");
+	getrusage(RUSAGE_SELF, &ru);	/* cannot fail for RUSAGE_SELF */
 	*minflt = ru.ru_minflt;
 	*majflt = ru.ru_majflt;
 }
@@ -101,12 +97,11 @@ static char *map_region(int flags)
 {
 	char *g = mmap(NULL, (npages + 2) * ps, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	char *p;
+	char *p = MAP_FAILED;
 
-	if (g == MAP_FAILED)
-		mt_die("mmap");
-	p = mmap(g + ps, npages * ps, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | flags, -1, 0);
+	if (g != MAP_FAILED)
+		p = mmap(g + ps, npages * ps, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | flags, -1, 0);
 	if (p == MAP_FAILED)
 		mt_die("mmap");
 	return p;
@@ -120,9 +115,8 @@ static const char *cmdline_zero_page(void)
 	int fd = open("/proc/cmdline", O_RDONLY);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
-	if (fd >= 0)
-		close(fd);
 	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
 	for (w = strtok(buf, " \n"); w; w = strtok(NULL, " \n"))
 		if (strstr(w, "zero_page"))
 			return w;
@@ -193,11 +187,9 @@ static void anonymous(void)
  * is the file itself and cannot be dropped. */
 static int scratch(void)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *env = getenv("TMPDIR"), *dir = env && *env ? env : "/tmp";
 	struct statfs sf;
 
-	if (!dir || !*dir)
-		dir = "/tmp";
 	if (statfs(dir, &sf) == 0 && sf.f_type == TMPFS_MAGIC_NUMBER &&
 	    statfs("/var/tmp", &sf) == 0 && sf.f_type != TMPFS_MAGIC_NUMBER) {
 		printf("%s is tmpfs: its page cache is the file and cannot "
@@ -249,11 +241,9 @@ static void file(void)
 	read_pages(f);
 	row("read it again", npages, NULL);
 	start();
-	if (munmap(f, len) != 0)
-		mt_die("munmap");
-	f = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	if (f == MAP_FAILED)
-		mt_die("mmap %s", mt_scratch_path);
+	if (munmap(f, len) != 0 ||
+	    (f = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		mt_die("map %s again", mt_scratch_path);
 	read_pages(f);
 	row("map, read again", npages, "mapped it again");
 
@@ -293,11 +283,9 @@ static void options(int argc, char **argv)
 	int c;
 
 	mt_usage = "[-n PAGES] [--step]";
-	mt_help = "\nCounts the page faults of writing, rewriting and reading "
-		  "anonymous memory,\nof MAP_POPULATE and MADV_DONTNEED, and "
-		  "of reading a file mapping whose\npage cache was dropped. "
-		  "Each row: the faults of the step, then the\nprocess's "
-		  "totals and VmRSS.\n\n"
+	mt_help = "\nCounts the page faults of touching anonymous memory and "
+		  "a file mapping\nin ten ways: each row, a step's faults and "
+		  "the process's totals.\n\n"
 		  "  -n, --pages PAGES  pages per region (default 1024)\n"
 		  "      --step         pause after each step\n"
 		  "  -h, --help         this text\n";
