@@ -641,4 +641,129 @@ MT_FN void mt_sig_dec(long v)
 	mt_sig_puts(p);
 }
 
+/* --- sample files in res/ ------------------------------------------------- */
+
+/* The path of res/NAME beside the running program (its binary is
+ * TOPIC/PROG, so the file is TOPIC/../res/NAME), found through
+ * /proc/self/exe so that it works from any directory. */
+MT_FN const char *mt_res_path(const char *name)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		mt_die("readlink /proc/self/exe");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	n = snprintf(path, sizeof(path), "%s/../res/%s", exe, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		mt_fail("path of res/%s is too long", name);
+	return path;
+}
+
+/* A scratch file (see mt_scratch) holding a copy of the file open on
+ * src, synced to the disk; returns its descriptor, open read-write at
+ * offset 0. */
+MT_FN int mt_scratch_copy(const char *name, int src)
+{
+	int fd = mt_scratch(name);
+	char buf[8192];
+	ssize_t r, w, done;
+
+	while ((r = read(src, buf, sizeof(buf))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			mt_die("read");
+		for (done = 0; done < r; done += w)
+			if ((w = write(fd, buf + done, (size_t)(r - done))) < 0)
+				mt_die("write %s", mt_scratch_path);
+	}
+	/* On the disk now: its pages in memory start clean, as a file's do. */
+	if (fsync(fd) < 0)
+		mt_die("fsync %s", mt_scratch_path);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		mt_die("lseek %s", mt_scratch_path);
+	return fd;
+}
+
+/* --- showing a mapping, taking turns with a child, catching a fault ------- */
+
+/* "LABEL: 7f12a000-7f12b000 rw-p 00000000 00:00 0", the maps line of this
+ * process's mapping that holds addr, without the blanks the kernel pads
+ * before the name; with_name 0 leaves the name (a file's path) out. */
+MT_FN void mt_maps_print(const char *label, const void *addr, int with_name)
+{
+	struct mt_mapping m;
+	int n;
+
+	if (mt_maps_find(0, addr, &m) < 0)
+		mt_die("no mapping holds %p in /proc/self/maps", addr);
+	n = (int)(strlen(m.line) - strlen(m.path));
+	while (n > 0 && m.line[n - 1] == ' ')
+		n--;
+	printf("%s: %.*s%s%s\n", label, n, m.line,
+	       with_name && m.path[0] ? " " : "", with_name ? m.path : "");
+}
+
+/* fork, with a socket between parent and child so that they can take
+ * turns (mt_tell, mt_await). stdout is flushed first. Returns fork's
+ * value; *fd is this side's end of the socket. A child must end with
+ * _exit, not exit: exit would run the parent's atexit work (scratch
+ * file removal) in the child. */
+#include <sys/socket.h>
+MT_FN pid_t mt_fork_turns(int *fd)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		mt_die("socketpair");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		mt_die("fork");
+	close(sv[pid ? 1 : 0]);
+	*fd = sv[pid ? 0 : 1];
+	return pid;
+}
+
+/* Send n bytes to the other side (stdout flushed first: our lines come
+ * before theirs). */
+MT_FN void mt_tell(int fd, const void *buf, size_t n)
+{
+	fflush(stdout);
+	if (write(fd, buf, n) != (ssize_t)n)
+		mt_die("write to the other process");
+}
+
+/* Wait for n bytes from the other side. Returns 1, or 0 when the other
+ * side has gone (EOF). */
+MT_FN int mt_await(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	fflush(stdout);
+	while ((r = read(fd, buf, n)) < 0 && errno == EINTR)
+		;
+	return r == (ssize_t)n;
+}
+
+/* Catch signal sig with handler(sig, siginfo, context). */
+MT_FN void mt_catch(int sig, void (*handler)(int, siginfo_t *, void *))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) < 0)
+		mt_die("sigaction");
+}
+
 #endif /* MEMTOUR_H */
