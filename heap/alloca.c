@@ -1,132 +1,47 @@
+/* SPDX-License-Identifier: MIT */
 /* alloca.c - alloca takes stack memory; returning frees it
  *
- * alloca(n) does not call malloc: it moves the stack pointer down by n
- * (rounded up to keep the stack aligned) and hands you the bytes in
- * between, inside the current function's stack frame. Nothing to free:
- * when the function returns, its frame, alloca'd bytes included, is gone,
- * and the next call reuses the very same addresses.
+ * alloca(n) does not call malloc: the compiler moves the stack pointer
+ * down by n (or a little more) and hands you the bytes in between, inside
+ * the calling function's stack frame. Nothing to free: when the function
+ * returns, its frame and the block are gone, and the next call reuses the
+ * very same addresses. The memory stays: [stack] keeps its pages.
+ *
+ * What you will see: the stack pointer before and after alloca, the block
+ * inside [stack], its pages coming in (Rss of [stack] in smaps, minor
+ * faults), and a second call that gets the same address and faults no
+ * more.
+ *
+ * The rules: never free() it (malloc never saw it); never keep it past
+ * the return; alloca in a loop piles up until the function returns; never
+ * write f(alloca(n)), since the stack pointer moves while f's arguments are
+ * set up. alloca never returns NULL: too big a request runs the stack into
+ * its limit (SIGSEGV), or past the guard gap into another mapping ("stack
+ * clash"; gcc -fstack-clash-protection probes each page). So this program
+ * keeps n to a quarter of the stack limit (ulimit -s).
  *
  * Run:   heap/alloca              (64 KiB)
  *        heap/alloca -s 1M --step
- *
- * What to look for:
- *   - the stack pointer (the address of a local in a function called
- *     just then) before and after alloca: it went down by about n
- *   - the alloca'd block lies below the caller's local, inside [stack]
- *   - a second call gets the same address: the first block is gone
- *
- * The rules (the program obeys them; read why in the comments below):
- *   - never free() it, never realloc() it: it is not from malloc
- *   - never return it or keep it past the function's return
- *   - it lives until the function returns, not until the end of the
- *     enclosing { } block (unlike a variable-length array): alloca in a
- *     loop keeps piling up stack
- *   - never write f(alloca(n)): the stack pointer moves in the middle of
- *     building f's argument list; where arguments go on the stack, the
- *     block and the arguments get mixed up (not portable, may break)
- *   - alloca cannot fail politely: it never returns NULL. Too big a
- *     request runs the stack into its limit and the next touch gets
- *     SIGSEGV; a huge one can even jump over the guard gap below the
- *     stack into another mapping and corrupt it silently ("stack clash";
- *     gcc -fstack-clash-protection probes each page to prevent that). So
- *     this program caps n at a quarter of RLIMIT_STACK.
- *
- * Lines a test reads:
- *   size: BYTES              local_main: 0xADDR (a local of main)
- *   sp_before: 0xADDR        sp_after: 0xADDR   (stack pointer probes)
- *   alloca: 0xADDR           (first call)       alloca_again: 0xADDR
- *   same_address: yes|no
- *
- * Try beside it (second terminal, at the pause):
- *   grep '\[stack\]' /proc/PID/maps          the block is inside [stack]
- *   gdb -batch -ex 'disassemble use_alloca' heap/alloca
- *                      look for the size being taken off %rsp
+ * Try beside it:
+ *   objdump -d --no-show-raw-insn heap/alloca | grep -A20 '<use_alloca>:'
+ *                      how the compiler takes the size off %rsp
+ *   ulimit -s 64; heap/alloca    a smaller stack limit: a smaller default
  */
-#define _GNU_SOURCE
-#include <ctype.h>
+#include "../res/memtour.h"
 #include <alloca.h>
-#include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
-static const char *prog = "alloca";
-static int step_mode;		/* --step or MEMTOUR_STEP=1 */
+static size_t size = 64 * 1024;		/* -s */
+static size_t max_size;		/* a quarter of the stack room left */
+static rlim_t limit;			/* RLIMIT_STACK */
+static size_t in_use;			/* stack used when main started */
+static int size_given;
+static void options(int argc, char **argv);
 
-/* The pause protocol (GUIDE.md): print one line, flush it, then wait for a
- * line on stdin; EOF means go on. read(2), not stdio: no hidden malloc. */
-static void step(const char *fmt, ...)
-{
-	static int n;
-	va_list ap;
-	char c;
-
-	if (!step_mode)
-		return;
-	printf("[pause %d] pid %ld: ", ++n, (long)getpid());
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	while (read(STDIN_FILENO, &c, 1) == 1 && c != '\n')
-		;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: %s [-s SIZE] [--step] [--help]\n", prog);
-}
-
-static void help(void)
-{
-	usage(stdout);
-	printf("\n"
-	       "Call a function that allocas SIZE bytes, twice; print the\n"
-	       "stack pointer before and after the alloca, the block's\n"
-	       "address, and show the second call gets the same address.\n"
-	       "\n"
-	       "  -s, --size SIZE   bytes to alloca, K/M suffixes; 1 to a\n"
-	       "                    quarter of the stack limit; default 64K\n"
-	       "      --step        pause while the block is alive (also\n"
-	       "                    MEMTOUR_STEP=1)\n"
-	       "      --help        this text\n");
-}
-
-/* Strict size parser: decimal digits, then an optional K, M, G or T
- * (powers of 1024). No sign, no blanks, no zero, no overflow. */
-static int parse_size(const char *s, size_t *out)
-{
-	static const char units[] = "KMGT";
-	unsigned long long v, mul = 1;
-	const char *u;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	if (*end && (u = strchr(units, toupper((unsigned char)*end)))) {
-		mul <<= 10 * (u - units + 1);
-		end++;
-	}
-	if (*end != '\0' || v == 0 || v > SIZE_MAX / mul)
-		return -1;
-	*out = (size_t)(v * mul);
-	return 0;
-}
-
-/* Where the stack pointer is now, near enough: the address of a local in
- * a function of its own, called from here, so its frame sits just below
- * the caller's current stack pointer. Stored in a global rather than
- * returned: a compiler may replace a returned local address with 0. */
+/* Where the stack pointer is: the address of a local of a function called
+ * from here (its frame sits just below the caller's stack pointer, at the
+ * same distance every time). Kept in a global: a compiler may turn a
+ * returned local address into 0. */
 static volatile uintptr_t probe_sp;
 
 static __attribute__((noinline)) void probe(void)
@@ -136,134 +51,173 @@ static __attribute__((noinline)) void probe(void)
 	probe_sp = (uintptr_t)&here;
 }
 
-/* Called twice. Each call allocas size bytes, touches them (so the stack
- * really grows to hold them), reports, and returns: the block dies here.
- *
- * Only the address goes back to main, as a number, to compare the two
- * calls: handing back the pointer itself and using it would read the
- * stack of whatever function runs next (a dangling pointer). */
-static __attribute__((noinline)) uintptr_t use_alloca(size_t size, int call)
+/* printf and the pause run below the deepest frame; touch up to 8 KiB
+ * there first, so that they bring in no stack page after the figures are
+ * read (less under a small stack limit). */
+static __attribute__((noinline)) void room_below(void)
+{
+	volatile char room[max_size < 8192 ? max_size : 8192];
+
+	room[0] = room[sizeof(room) - 1] = 0;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		mt_die("getrusage");
+	return ru.ru_minflt;
+}
+
+static void show_stack(const char *when, const void *in_stack)
+{
+	static struct mt_mapping m;	/* 8 KiB: not on the stack */
+
+	room_below();
+	if (mt_maps_find(0, in_stack, &m) < 0)
+		mt_die("no mapping holds the stack?");
+	printf("[stack] %s: 0x%lx-0x%lx\n    Size %ld kB, Rss %ld kB\n", when,
+	       (unsigned long)m.start, (unsigned long)m.end,
+	       mt_smaps_kb(in_stack, "Size"), mt_smaps_kb(in_stack, "Rss"));
+}
+
+static void pause_stack(const char *what)
+{
+	mt_pause("%s; try: grep -A4 '\\[stack\\]' /proc/%d/smaps", what,
+		 (int)getpid());
+}
+
+/* Called twice. Each call allocas size bytes, touches every page (from
+ * the top down, as the stack grows), reports, and returns: the block dies
+ * here. Only its address goes back to main, as a number, to compare. */
+static __attribute__((noinline)) uintptr_t use_alloca(int call)
 {
 	uintptr_t before, after;
 	volatile char *p;
-	size_t i, ps = sysconf(_SC_PAGESIZE);
+	size_t i, ps = mt_pagesize();
+	long faults;
 
+	printf("\ncall %d\n", call);
+	if (call == 1) {
+		show_stack("before alloca", &before);
+		pause_stack("before alloca");
+	}
 	probe();
 	before = probe_sp;
-	/* Keep alloca alone in its statement: in f(alloca(n)) the stack
-	 * pointer would move while f's arguments are being laid out. */
-	p = alloca(size);
+	p = alloca(size);	/* alone in its statement: see the rules */
 	probe();
 	after = probe_sp;
-	/* Touch the block from the top down, a page at a time: the kernel
-	 * grows [stack] as the faults walk downwards. */
+	faults = minflt();
 	for (i = size; i > 0; i = i > ps ? i - ps : 0)
 		p[i - 1] = (char)call;
 	p[0] = (char)call;
+	faults = minflt() - faults;
 
+	printf("stack pointer before alloca: 0x%lx\n", (unsigned long)before);
+	printf("stack pointer after alloca: 0x%lx\n", (unsigned long)after);
+	printf("the stack pointer moved: %lu (asked for %zu; the compiler "
+	       "added %ld)\n", (unsigned long)(before - after), size,
+	       (long)(before - after) - (long)size);
+	printf("block: %p-%p, %zu (%s)\n", (void *)p, (void *)(p + size),
+	       size, mt_human(size));
+	printf("minor faults while writing it: %ld\n", faults);
 	if (call == 1) {
-		printf("sp_before: 0x%lx\n", (unsigned long)before);
-		printf("sp_after: 0x%lx\n", (unsigned long)after);
-		printf("sp_moved: %lu bytes (asked for %zu)\n",
-		       (unsigned long)(before - after), size);
-		printf("    the compiler rounds the size up to keep the stack "
-		       "16-byte aligned\n");
-		printf("alloca: %p\n", (void *)p);
-		printf("alloca_end: %p\n", (void *)(p + size));
-		step("block alive; try: "
-		     "grep '\\[stack\\]' /proc/%ld/maps", (long)getpid());
+		printf("    every page of the block not yet in [stack]'s "
+		       "memory took a fault\n");
+		show_stack("with the block", (const void *)p);
+		pause_stack("block alive");
 	} else {
-		printf("alloca_again: %p\n", (void *)p);
+		printf("    no new page: the first call's pages are still "
+		       "there\n");
 	}
-	/* No free(p): returning is what frees it. */
-	return (uintptr_t)p;
+	return (uintptr_t)p;	/* a number only: the block is dead */
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "step", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *env = getenv("MEMTOUR_STEP");
-	volatile int local_main = 0;
-	size_t size = 64 * 1024, max = 2UL << 20;
+	volatile int local = 0;
 	uintptr_t first, second;
+
+	mt_init(argv);
+	options(argc, argv);
+
+	printf("stack limit (ulimit -s): ");
+	if (limit == RLIM_INFINITY)
+		printf("unlimited\n");
+	else
+		printf("%zu (%s), %zu in use at start\n", (size_t)limit,
+		       mt_human(limit), in_use);
+	if (!size_given && size > max_size) {
+		size = max_size & ~(size_t)15;
+		printf("    64 KiB is more than a quarter of the room left: "
+		       "the size is lowered\n");
+	}
+	printf("size: %zu (%s)\n", size, mt_human(size));
+	printf("a local of main: %p\n", (void *)&local);
+
+	first = use_alloca(1);
+	second = use_alloca(2);
+	printf("\nsame address: %s\n", first == second ? "yes" : "no");
+	if (first == second)
+		printf("    the first block died when use_alloca returned; "
+		       "the second call's\n    frame, block included, "
+		       "landed on the same bytes\n");
+	else
+		printf("    the second call's frame sat elsewhere (a "
+		       "sanitizer can move frames),\n    but the first "
+		       "block was dead all the same\n");
+	show_stack("after both calls", (const void *)&local);
+	(void)local;
+	return 0;
+}
+
+static void options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		MT_COMMON_OPTIONS
+	};
+	static struct mt_mapping m;
+	static const char small[] = "alloca: the stack limit leaves less "
+		"than 32 KiB for this program: raise it (ulimit -s 64)\n";
 	struct rlimit rl;
 	int c;
 
-	if (env && *env && strcmp(env, "0") != 0)
-		step_mode = 1;
-	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		max = rl.rlim_cur / 4;
-	opterr = 0;	/* our own messages below, with prog */
-	while ((c = getopt_long(argc, argv, ":hs:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (parse_size(optarg, &size) < 0 || size > max) {
-				fprintf(stderr, "%s: bad size (1 to %zu, a "
-					"quarter of the stack limit): %s\n",
-					prog, max, optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'S':
-			step_mode = 1;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ':':
-			if (optopt && strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "%s: option '-%c' needs an "
-					"argument\n", prog, optopt);
-			else
-				fprintf(stderr, "%s: option '%s' needs an "
-					"argument\n", prog, argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		default:
-			if (optopt && strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "%s: unknown option '-%c'\n",
-					prog, optopt);
-			else
-				fprintf(stderr, "%s: unknown option '%s'\n",
-					prog, argv[optind - 1]);
-			usage(stderr);
-			return 2;
+	/* The stack in use so far (arguments, environment, the loader's
+	 * frames) counts against the limit too. printf alone needs some
+	 * KiB of stack: below 32 KiB of room, say so with write(2) only. */
+	max_size = SIZE_MAX;
+	limit = RLIM_INFINITY;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+	    && mt_maps_find(0, &rl, &m) == 0) {
+		limit = rl.rlim_cur;
+		in_use = m.end - (uintptr_t)&rl;
+		if (limit < in_use + 32 * 1024) {
+			if (write(STDERR_FILENO, small, sizeof(small) - 1))
+				_exit(MT_EXIT_FAIL);
+			_exit(MT_EXIT_FAIL);
 		}
+		max_size = (limit - in_use) / 4;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument: %s\n", prog,
-			argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-
-	printf("size: %zu\n", size);
-	printf("local_main: %p\n", (void *)&local_main);
-	first = use_alloca(size, 1);
-	second = use_alloca(size, 2);
-	printf("same_address: %s\n", first == second ? "yes" : "no");
-	if (first == second)
-		printf("    the first block died when use_alloca returned; "
-		       "the second call's\n    frame, alloca'd block "
-		       "included, landed on the same bytes\n");
-	else
-		printf("    the second call's frame sat elsewhere (a "
-		       "sanitizer or debugger\n    can move frames), but the "
-		       "first block was dead all the same\n");
-	printf("so: never free() alloca'd memory (malloc never saw it);\n"
-	       "    never return it or keep it past the return (it is "
-	       "reused);\n"
-	       "    it lives until the function returns: alloca in a loop "
-	       "piles up;\n"
-	       "    never write f(alloca(n)): the stack pointer would move "
-	       "while f's\n    arguments are being set up (it breaks where "
-	       "they go on the stack)\n");
-	(void)local_main;
-	return 0;
+	mt_usage = "[-s SIZE] [--step]";
+	mt_help = "\nCall a function that allocas SIZE bytes, twice: the "
+		  "stack pointer before\nand after, the block inside [stack], "
+		  "its pages and faults, and the same\naddress again in the "
+		  "second call.\n\n"
+		  "  -s, --size SIZE  bytes to alloca: 1 to a quarter of "
+		  "what the stack limit\n"
+		  "                   leaves, at most 256M (K, M suffixes); "
+		  "default 64K\n"
+		  "      --step       pause before alloca and with the block "
+		  "alive\n"
+		  "  -h, --help       this text\n";
+	while ((c = mt_getopt(argc, argv, "s:", longopts)) != -1)
+		if (c == 's') {
+			size = mt_size_arg("-s", optarg, 1,
+					   max_size < (256 << 20) ? max_size :
+					   256 << 20);
+			size_given = 1;
+		}
+	mt_no_operands(argc, argv);
 }

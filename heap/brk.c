@@ -1,339 +1,245 @@
-/* brk.c - the program break, moved by brk and sbrk
+/* SPDX-License-Identifier: MIT */
+/* brk.c - the program break, moved by hand with sbrk and brk
  *
  * The heap of a classic Unix process is one stretch of memory that starts
- * just past the program's data and bss and ends at the "program break".
- * brk(addr) sets the break; sbrk(incr) moves it by incr and returns the old
- * one; sbrk(0) asks where it is. The kernel shows the stretch as the
- * [heap] line of /proc/PID/maps, rounded up to whole pages. malloc grows
- * the heap this way; this program moves the break by hand and mallocs
- * nothing, so nothing else moves it behind our back.
+ * past the program's data and bss and ends at the "program break".
+ * sbrk(incr) moves the break by incr bytes and returns the old one;
+ * sbrk(0) asks where it is; brk(addr) sets it. The kernel shows the stretch
+ * as the [heap] line of /proc/PID/maps, in whole pages: it ends at the
+ * break rounded up to a page. An empty heap (break == start) is no mapping
+ * at all. This program mallocs nothing, so only it moves the break.
+ *
+ * What you will see:
+ *   1. the linker's symbols etext, edata and end, and the initial break
+ *      (with ASLR, a random number of pages past end)
+ *   2. sbrk(+N): the break moves by exactly N, [heap] appears
+ *   3. brk(start + N/10) and 4. sbrk(-N/20): the break goes down
+ *   5. brk(an address in the stack): refused, nothing moves
+ *   6. brk(start): the heap is empty again, [heap] is gone
+ * musl's sbrk refuses to move the break at all: the program says why and
+ * uses the brk system call itself.
  *
  * Run:   heap/brk                 (increment 100000 bytes)
  *        heap/brk -i 1M --step
- *
- * What to look for, step by step:
- *   1. &end (first byte after the bss, from the linker) versus the initial
- *      sbrk(0): with full ASLR (randomize_va_space 2) the kernel starts the
- *      heap one page plus a random number of pages further on (the random
- *      part is less than 1 GiB on x86_64 and arm64; on x86_64 kernels
- *      before 6.9, less than 32 MiB). No [heap] line yet: the heap is
- *      empty (break == start), and an empty range is no mapping.
- *   2. sbrk(+N): the break moves by exactly N bytes, the [heap] line
- *      appears and ends at the break rounded up to a page.
- *   3. brk(start + N/10): the break goes down, the heap shrinks.
- *   4. sbrk(-N/20): a negative increment moves it down too.
- *   5. brk(an address in the stack): refused, because the heap would run
- *      over the mappings in between (libraries, the stack). The glibc
- *      wrapper returns -1 with errno ENOMEM; the raw system call returns
- *      the old break unchanged, which is how the wrapper knows it failed.
- *   6. brk(start): the heap is empty again; its [heap] line is gone.
- *
- * Lines a test reads (after every step, the latest one counts):
- *   end: 0xADDR   etext: 0xADDR   edata: 0xADDR
- *   break_initial: 0xADDR         gap: BYTES (from &end to the break)
- *   break: 0xADDR                 heap: 0xSTART-0xEND (BYTES) | none
- *   brk_ret: -1 (ENOMEM)          raw_brk_ret: 0xADDR
- *
- * Try beside it (second terminal, at a pause):
- *   grep '\[heap\]' /proc/PID/maps
- *   nm -n heap/brk | grep -w -e end -e edata -e etext
+ * Try beside it:
+ *   nm -n heap/brk | grep -w -e etext -e edata -e end
  *   strace -e trace=brk heap/brk       every brk call and what it returned
- *   cat /proc/sys/kernel/randomize_va_space; setarch -R heap/brk
+ *   setarch -R heap/brk                without ASLR: the heap starts at end
  */
-#define _GNU_SOURCE
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "../res/memtour.h"
 #include <sys/personality.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
-static const char *prog = "brk";
-static int step_mode;		/* --step or MEMTOUR_STEP=1 */
+static size_t inc = 100000;	/* -i: the first sbrk increment */
+static void options(int argc, char **argv);
 
 /* The linker defines these: the first address past text, data and bss. */
 extern char etext, edata, end;
 
 /* stdout's buffer, given before the first printf: otherwise stdio mallocs
- * one on first use, and that malloc moves the very break we are watching. */
+ * one on first use, and that malloc moves the very break we watch. */
 static char outbuf[8192];
 
-/* The pause protocol (GUIDE.md): print one line, flush it, then wait for a
- * line on stdin; EOF means go on. read(2), not stdio: no hidden malloc. */
-static void step(const char *fmt, ...)
-{
-	static int n;
-	va_list ap;
-	char c;
+/* glibc's sbrk and brk move the break. musl's refuse: its malloc moves
+ * the break itself, and a program moving it too would corrupt malloc's
+ * bookkeeping. The system call still works: it takes the wanted break and
+ * returns the break as it is afterwards (the old one if refused). */
+static int use_syscall;
 
-	if (!step_mode)
-		return;
-	printf("[pause %d] pid %ld: ", ++n, (long)getpid());
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	while (read(STDIN_FILENO, &c, 1) == 1 && c != '\n')
-		;
+static char *sys_brk(void *want)
+{
+	return (char *)syscall(SYS_brk, want);
 }
 
-static void die(const char *what)
+static char *move_by(intptr_t incr)	/* sbrk(incr) */
 {
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
-	exit(1);
+	char *old = sys_brk(0);
+
+	if (!use_syscall)
+		return sbrk(incr);
+	if (sys_brk(old + incr) == old + incr)
+		return old;
+	errno = ENOMEM;
+	return (char *)-1;
 }
 
-static void usage(FILE *f)
+static int move_to(char *want)		/* brk(want) */
 {
-	fprintf(f, "usage: %s [-i SIZE] [--step] [--help]\n", prog);
+	if (!use_syscall)
+		return brk(want);
+	if (sys_brk(want) == want)
+		return 0;
+	errno = ENOMEM;
+	return -1;
 }
 
-static void help(void)
-{
-	usage(stdout);
-	printf("\n"
-	       "Move the program break by hand and watch the [heap] line of\n"
-	       "/proc/self/maps follow: sbrk(+SIZE), brk() back down,\n"
-	       "sbrk(-SIZE/20), a brk() the kernel refuses, brk() to the\n"
-	       "start. The program never mallocs.\n"
-	       "\n"
-	       "  -i, --increment SIZE  first sbrk increment in bytes, K/M/G\n"
-	       "                        suffixes; 100 to 1G, default 100000\n"
-	       "      --step            pause after each step\n"
-	       "                        (also MEMTOUR_STEP=1)\n"
-	       "      --help            this text\n");
-}
-
-/* Strict size parser: decimal digits, then an optional K, M, G or T
- * (powers of 1024). No sign, no blanks, no zero, no overflow. */
-static int parse_size(const char *s, size_t *out)
-{
-	static const char units[] = "KMGT";
-	unsigned long long v, mul = 1;
-	const char *u;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	if (*end && (u = strchr(units, toupper((unsigned char)*end)))) {
-		mul <<= 10 * (u - units + 1);
-		end++;
-	}
-	if (*end != '\0' || v == 0 || v > SIZE_MAX / mul)
-		return -1;
-	*out = (size_t)(v * mul);
-	return 0;
-}
-
-/* Print the [heap] line of our own maps, read with open/read into a static
- * buffer (fopen would malloc). */
-static void show_heap(void)
-{
-	static char buf[65536];
-	unsigned long lo, hi;
-	size_t len = 0;
-	ssize_t n;
-	char *p;
-	int fd = open("/proc/self/maps", O_RDONLY);
-
-	if (fd < 0)
-		die("open /proc/self/maps");
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
-	p = strstr(buf, "[heap]");
-	if (!p) {
-		printf("heap: none (no [heap] line: the heap is empty)\n");
-		return;
-	}
-	while (p > buf && p[-1] != '\n')
-		p--;
-	if (sscanf(p, "%lx-%lx", &lo, &hi) != 2) {
-		printf("heap: unreadable\n");
-		return;
-	}
-	printf("heap: 0x%lx-0x%lx (%lu bytes)\n", lo, hi, hi - lo);
-}
-
+/* The break now, and the [heap] line the kernel shows for it. */
 static void show_break(void)
 {
-	void *b = sbrk(0);
-	uintptr_t ps = sysconf(_SC_PAGESIZE);
-	uintptr_t up = ((uintptr_t)b + ps - 1) & ~(ps - 1);
+	struct mt_mapping m;
+	char *b = sbrk(0);
+	uintptr_t up = mt_page_round((uintptr_t)b);
 
-	printf("break: %p (page-rounded: 0x%lx)\n", b, (unsigned long)up);
-	show_heap();
+	printf("break: %p\n", (void *)b);
+	printf("break rounded up to a page: 0x%lx\n", (unsigned long)up);
+	if (mt_maps_find(0, b - 1, &m) == 0 && strstr(m.path, "[heap]"))
+		printf("[heap]: 0x%lx-0x%lx, %zu (%s)\n",
+		       (unsigned long)m.start, (unsigned long)m.end,
+		       (size_t)(m.end - m.start),
+		       mt_human(m.end - m.start));
+	else
+		printf("[heap]: none (an empty heap is no mapping)\n");
+}
+
+static void pause_heap(const char *what)
+{
+	mt_pause("%s; try: grep '\\[heap\\]' /proc/%d/maps || "
+		 "echo 'no [heap] line'", what, (int)getpid());
+}
+
+/* 1. Where the heap starts: past the bss, a random distance on with ASLR. */
+static char *initial_break(void)
+{
+	char *start = sbrk(0), buf[4] = "";
+	struct mt_mapping m;
+	int fd, aslr = -1, pers = personality(0xffffffff);
+
+	printf("page size: %zu\n", mt_pagesize());
+	printf("end of text (etext): %p\n", (void *)&etext);
+	printf("end of data (edata): %p\n", (void *)&edata);
+	printf("end of bss (end): %p\n", (void *)&end);
+	printf("initial break: %p\n", (void *)start);
+	printf("gap from end to the break: %zu (%s)\n",
+	       (size_t)(start - &end), mt_human((size_t)(start - &end)));
+	fd = open("/proc/sys/kernel/randomize_va_space", O_RDONLY);
+	if (fd >= 0 && read(fd, buf, 1) == 1)
+		aslr = buf[0] - '0';
+	if (fd >= 0)
+		close(fd);
+	printf("randomize_va_space: %d\n", aslr);
+	if (pers != -1 && (pers & ADDR_NO_RANDOMIZE))
+		printf("    but this process runs with ADDR_NO_RANDOMIZE "
+		       "(setarch -R): no ASLR\n");
+	if (aslr == 2 && !(pers != -1 && (pers & ADDR_NO_RANDOMIZE)))
+		printf("    ASLR is on: the kernel started the heap a "
+		       "random number of pages\n    past the bss (less "
+		       "than 1 GiB on x86_64 since Linux 6.9, 32 MiB "
+		       "before)\n");
+	else
+		printf("    brk randomization is off: the heap starts at "
+		       "end rounded up to a page\n");
+	show_break();
+	if (mt_maps_find(0, start - 1, &m) == 0
+	    && strstr(m.path, "[heap]"))
+		printf("    the C library's malloc moved the break before "
+		       "main ran\n");
+	pause_heap("initial break");
+	return start;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "increment", required_argument, NULL, 'i' },
-		{ "step", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *env = getenv("MEMTOUR_STEP");
-	size_t inc = 100000;
-	char *start, *old;
-	int c, aslr = -1, fd;
-	char aslr_buf[8];
+	char *start, *old, *b4;
 	long raw;
 	int ret;
-	long pid;
 
-	/* Before anything is printed: see outbuf above. */
-	setvbuf(stdout, outbuf, _IOLBF, sizeof(outbuf));
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	mt_init(argv);
+	options(argc, argv);
 
-	if (env && *env && strcmp(env, "0") != 0)
-		step_mode = 1;
-	opterr = 0;	/* our own messages below, with prog */
-	while ((c = getopt_long(argc, argv, ":hi:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (parse_size(optarg, &inc) < 0 || inc < 100 ||
-			    inc > (1UL << 30)) {
-				fprintf(stderr, "%s: bad increment (100 to 1G,"
-					" optional K/M/G): %s\n", prog,
-					optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'S':
-			step_mode = 1;
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ':':
-			if (optopt && strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "%s: option '-%c' needs an "
-					"argument\n", prog, optopt);
-			else
-				fprintf(stderr, "%s: option '%s' needs an "
-					"argument\n", prog, argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		default:
-			if (optopt && strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "%s: unknown option '-%c'\n",
-					prog, optopt);
-			else
-				fprintf(stderr, "%s: unknown option '%s'\n",
-					prog, argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument: %s\n", prog,
-			argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	pid = (long)getpid();
+	start = initial_break();
 
-	fd = open("/proc/sys/kernel/randomize_va_space", O_RDONLY);
-	if (fd >= 0) {
-		if (read(fd, aslr_buf, 1) == 1)
-			aslr = aslr_buf[0] - '0';
-		close(fd);
+	/* 2. Up by inc. musl says no: then the system call does it. */
+	printf("\n2. sbrk(+%zu)\n", inc);
+	old = sbrk((intptr_t)inc);
+	if (old == (char *)-1 && errno == ENOMEM && sbrk(0) == start) {
+#ifndef __GLIBC__
+		printf("sbrk(+%zu): -1 (ENOMEM)\n"
+		       "    this libc is not glibc: musl's sbrk refuses "
+		       "every increment but 0,\n    and its brk() always "
+		       "fails: musl's malloc moves the break itself,\n"
+		       "    and would be corrupted by a program moving it "
+		       "too. From here on\n    this program makes the brk "
+		       "system call itself, with syscall(SYS_brk)\n", inc);
+		use_syscall = 1;
+		old = move_by((intptr_t)inc);
+#endif
 	}
-
-	/* 1. Where the heap starts. */
-	start = sbrk(0);
-	printf("etext: %p\nedata: %p\nend: %p\n", (void *)&etext,
-	       (void *)&edata, (void *)&end);
-	printf("break_initial: %p\n", (void *)start);
-	printf("gap: %lu bytes from &end to the initial break\n",
-	       (unsigned long)(start - &end));
-	printf("randomize_va_space: %d\n", aslr);
-	c = personality(0xffffffff);
-	if (c != -1 && (c & ADDR_NO_RANDOMIZE)) {
-		printf("    personality ADDR_NO_RANDOMIZE (setarch -R) turns "
-		       "ASLR off here\n");
-		aslr = 0;
-	}
-	if (aslr == 2)
-		printf("    ASLR is on: the kernel started the heap one page "
-		       "plus a random\n    number of pages past the bss "
-		       "(less than 1 GiB on x86_64 and arm64;\n"
-		       "    x86_64 kernels before 6.9: less than 32 MiB)\n");
-	else
-		printf("    brk randomization is off: the heap starts at "
-		       "&end rounded up to a page\n");
+	if (old == (char *)-1)
+		mt_die("sbrk(+%zu)", inc);
+	printf("returned the old break: %p\n", (void *)old);
 	show_break();
-	printf("    break == start: the heap is empty, so there is no "
-	       "[heap] mapping yet\n");
-	step("initial break; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
+	printf("    the break moved by exactly %zu bytes; [heap] ends "
+	       "there, rounded up\n", inc);
+	pause_heap("sbrk(+N)");
 
-	/* 2. sbrk up. */
-	old = sbrk(inc);
-	if (old == (void *)-1)
-		die("sbrk");
-	printf("\nsbrk(+%zu) returned the old break %p\n", inc, (void *)old);
-	show_break();
-	printf("    the break moved by exactly %zu bytes;\n"
-	       "    [heap] ends there, rounded up to a page\n", inc);
-	step("sbrk(+%zu); try: grep '\\[heap\\]' /proc/%ld/maps", inc, pid);
-
-	/* 3. brk back down. */
-	if (brk(start + inc / 10) < 0)
-		die("brk down");
-	printf("\nbrk(%p) (start + %zu) returned 0\n",
-	       (void *)(start + inc / 10), inc / 10);
+	/* 3. Down, to an address. */
+	printf("\n3. brk(start + %zu)\n", inc / 10);
+	if (move_to(start + inc / 10) < 0)
+		mt_die("brk(start + %zu)", inc / 10);
+	printf("returned: 0\n");
 	show_break();
 	printf("    the heap shrank: the pages above the new break are "
 	       "gone\n");
-	step("brk down; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
+	pause_heap("brk down");
 
-	/* 4. sbrk by a negative increment. */
-	old = sbrk(-(intptr_t)(inc / 20));
-	if (old == (void *)-1)
-		die("sbrk negative");
-	printf("\nsbrk(-%zu) returned the old break %p\n", inc / 20,
-	       (void *)old);
+	/* 4. Down by a negative increment. */
+	printf("\n4. sbrk(-%zu)\n", inc / 20);
+	old = move_by(-(intptr_t)(inc / 20));
+	if (old == (char *)-1)
+		mt_die("sbrk(-%zu)", inc / 20);
+	printf("returned the old break: %p\n", (void *)old);
 	show_break();
-	step("sbrk(-%zu); try: "
-	     "grep '\\[heap\\]' /proc/%ld/maps", inc / 20, pid);
+	pause_heap("sbrk(-N)");
 
-	/* 5. A brk the kernel refuses: into the stack, far above. */
-	old = sbrk(0);
+	/* 5. Refused: up to an address in the stack, far above. Nothing
+	 * moves, so no pause here. */
+	b4 = sbrk(0);
+	printf("\n5. brk(%p), an address in the stack\n", (void *)&ret);
 	errno = 0;
-	ret = brk((void *)&aslr);
-	printf("\nbrk(%p) (an address in the stack):\n", (void *)&aslr);
-	printf("brk_ret: %d (%s)\n", ret, errno == ENOMEM ? "ENOMEM" :
-	       strerror(errno));
-	raw = syscall(SYS_brk, (void *)&aslr);
-	printf("raw_brk_ret: 0x%lx (the %s break)\n", (unsigned long)raw,
-	       (char *)raw == old ? "unchanged old" : "NEW?");
+	ret = move_to((char *)&ret);
+	printf("returned: %d (%s)\n", ret, ret < 0 && errno == ENOMEM ?
+	       "ENOMEM" : strerror(errno));
+	raw = (long)sys_brk(&ret);
+	printf("the system call returned: 0x%lx (%s)\n", (unsigned long)raw,
+	       (char *)raw == b4 ? "the break as it was" : "moved?");
 	printf("    refused: the heap would grow over the mappings in "
-	       "between\n    (shared libraries, the stack itself)\n"
-	       "    the system call returns no error code: it returns the "
-	       "break as it is,\n    and glibc's brk() turns \"not moved\" "
-	       "into -1 and ENOMEM\n");
+	       "between (shared\n    libraries, the stack itself). The "
+	       "system call has no error code:\n    it returns the break "
+	       "unchanged, and the C library turns that into\n    -1 "
+	       "and ENOMEM\n");
 	show_break();
-	step("refused brk; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
 
-	/* 6. Back to the start: empty heap again. */
-	if (brk(start) < 0)
-		die("brk to start");
-	printf("\nbrk(%p) (the initial break)\n", (void *)start);
+	/* 6. Back to the start. */
+	printf("\n6. brk(%p), the initial break\n", (void *)start);
+	if (move_to(start) < 0)
+		mt_die("brk(start)");
 	show_break();
-	step("brk back; try: grep '\\[heap\\]' /proc/%ld/maps", pid);
+	pause_heap("brk back to the start, empty heap");
 	return 0;
+}
+
+static void options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "increment", required_argument, NULL, 'i' },
+		MT_COMMON_OPTIONS
+	};
+	int c;
+
+	mt_usage = "[-i SIZE] [--step]";
+	mt_help = "\nMove the program break by hand and watch the [heap] line "
+		  "of /proc/PID/maps\nfollow: sbrk(+SIZE), brk() back down, "
+		  "sbrk(-SIZE/20), a brk() the kernel\nrefuses, brk() to "
+		  "the start. The program never mallocs.\n\n"
+		  "  -i, --increment SIZE  first sbrk increment, 64K to 1G "
+		  "(K, M, G suffixes);\n"
+		  "                        default 100000\n"
+		  "      --step            pause after each step (also "
+		  "MEMTOUR_STEP=1)\n"
+		  "  -h, --help            this text\n";
+	while ((c = mt_getopt(argc, argv, "i:", longopts)) != -1)
+		if (c == 'i')
+			inc = mt_size_arg("-i", optarg, 64 * 1024, 1 << 30);
+	mt_no_operands(argc, argv);
 }
