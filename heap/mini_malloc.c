@@ -1,93 +1,37 @@
-/* mini_malloc.c - a small malloc of our own, built on mmap
+/* SPDX-License-Identifier: MIT */
+/* mini_malloc.c - a small malloc of our own: arenas, block headers, bins
  *
- * What it demonstrates
- *   malloc is an ordinary library, not part of the kernel. It asks the kernel
- *   for big pieces of memory with mmap(2) (here: 1 MiB "arenas") and cuts
- *   them into blocks. Every block starts with a 16-byte header: its own size
- *   and the size of the block just before it, so the allocator can step from
- *   any block to both neighbours. Free blocks wait on free lists ("bins"),
- *   one per power-of-two size class. malloc takes the first free block that
- *   fits and splits off the rest; free merges a block with free neighbours
- *   (coalescing), so the arena does not crumble into small pieces. Blocks
- *   of 128 KiB or more (the request plus its 16-byte header) get a mapping
- *   of their own, which free gives straight back to the kernel with munmap,
- *   and realloc resizes with mremap.
+ * malloc is an ordinary library, not part of the kernel. This one maps
+ * 1 MiB "arenas" with mmap and cuts them into blocks, each with a 16-byte
+ * header (the size of the block before, its own size), so free can merge a
+ * block with free neighbours. Free blocks wait in bins, one per exact size
+ * up to 1008 bytes, then four per power of two; a bitmap says which bins
+ * hold a block, so malloc never walks a list. Blocks of 128 KiB and more
+ * get a mapping of their own, given back by free (munmap).
  *
- * Two builds from this one file
- *   cc -o mini_malloc mini_malloc.c -pthread
- *       The demo. The allocator's functions are called mm_malloc, mm_free,
- *       ... so they live next to glibc's malloc in one process.
- *   cc -shared -fPIC -DMINI_MALLOC_LIB -o mini_malloc.so mini_malloc.c \
- *      -pthread
- *       The library. The same code exported as malloc, free, calloc,
- *       realloc, posix_memalign, aligned_alloc, memalign, valloc, pvalloc
- *       and malloc_usable_size, to replace glibc's in any program:
- *           LD_PRELOAD=$PWD/mini_malloc.so ls -l
- *
- * How to run the demo
- *   ./mini_malloc           scripted calls; arenas and free list after each
- *   ./mini_malloc --step    pause at each stage to look at /proc/PID/maps
- *   ./mini_malloc --bench   time the same churn with glibc's and our malloc
- *   ./mini_malloc --stress  threads and fork() hammer the allocator
- *
- * What to look for
- *   - The arena's range is a mapping of its own in /proc/PID/maps, rw-p,
- *     named [anon:mini_malloc arena 0] on Linux 5.17 and later (with
- *     CONFIG_ANON_VMA_NAME). Unnamed, it may be merged with an anonymous
- *     neighbour of the same permissions: its maps line can be longer.
- *   - Its Rss in /proc/PID/smaps is a few pages, not 1 MiB: the big free
- *     block at the end was never touched, so the kernel gave it no RAM yet.
- *   - After free(b) and free(c) the free list holds ONE block where b and c
- *     were: their sizes added up (coalescing).
- *   - realloc stays in place when the next block is free and big enough,
- *     and moves (malloc, copy, free) when it is not.
- *   - The 512 KiB block is a separate mapping; after free it is gone.
- *
- * Lines a test checks (each stage starts with "== stage N: ...")
- *   vma names: yes | no (why)
- *   table "ptr payload block size": rows a, b, c, d (block = header)
- *   table "arena start end size used free": one row per arena
- *   table "bin block size arena": the free list
- *   realloc 300: ADDRESS in place|moved     realloc 3000: the same
- *   large: ADDRESS     large block: ADDRESS SIZE     mremap: moved|...
- *   table "call address aligned usable": the aligned family and calloc
- *   calloc zeroed: yes     table "edge case result"
- *   --bench: glibc: SECONDS   mini: SECONDS   ratio: MINI/GLIBC (...)
- *   --stress: forks ok: N   faults found: N   result: ok|FAILED
- *
- * Commands to try beside it
- *   grep mini_malloc /proc/PID/maps      the arenas and large blocks
- *   grep -A3 'mini_malloc arena' /proc/PID/smaps    Size versus Rss
- *   strace -e trace=mmap,munmap,mremap ./mini_malloc   the kernel calls
- *   LD_PRELOAD=$PWD/mini_malloc.so python3 -c 'print(sum(range(10**6)))'
- *   LD_PRELOAD=$PWD/mini_malloc.so grep mini_malloc /proc/self/maps
- *                grep finds the library, and on 5.17+ its own arenas
+ * What you will see: arena 0's blocks after each call, as their headers
+ * say, and the kernel's maps line for the arena and for a large block.
+ *	heap/mini_malloc [--step]    the scripted calls; --step pauses
+ *	heap/mini_malloc --bench     the same random calls, libc's and ours
+ * The same file builds a malloc for any program (make heap/mini_malloc.so):
+ *	LD_PRELOAD=$PWD/heap/mini_malloc.so cat /proc/self/maps    no [heap]
+ *	strace -e trace=mmap,munmap,mremap heap/mini_malloc    the kernel calls
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <limits.h>
-#include <malloc.h>
+#include "../res/memtour.h"	/* first: it defines _GNU_SOURCE */
 #include <pthread.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 
-/* ======================================================================
- * 1. Tunables
- * ====================================================================== */
+/* === The allocator. Nothing in it may allocate (no printf, no stdio): in
+ * the library build it IS malloc, and a call to malloc would call itself. */
 
 #define ALIGNMENT	16			/* payloads are 16-aligned */
 #define ARENA_SIZE	((size_t)1 << 20)	/* one arena: 1 MiB */
 #define LARGE_MIN	((size_t)128 << 10)	/* from here on: own mapping */
-#define NBINS		16			/* size classes 2^5 .. 2^20 */
 #define MAX_REQUEST	((size_t)PTRDIFF_MAX - ARENA_SIZE) /* or ENOMEM */
 
-/* Give a mapping a name in /proc/PID/maps (Linux 5.17 and later). */
-#ifndef PR_SET_VMA
+#ifndef PR_SET_VMA			/* name a mapping (Linux 5.17+) */
 #define PR_SET_VMA		0x53564d41
 #define PR_SET_VMA_ANON_NAME	0
 #endif
@@ -100,38 +44,16 @@ static size_t align_up(size_t n, size_t a)	/* a: a power of two */
 	return (n + a - 1) & ~(a - 1);
 }
 
-/* The page size, asked once. Threads may race to store it, so the store
- * and the load are atomic; they all store the same value anyway. */
-static size_t page_size(void)
-{
-	static size_t ps;
-	size_t v = __atomic_load_n(&ps, __ATOMIC_RELAXED);
-
-	if (!v) {
-		v = (size_t)sysconf(_SC_PAGESIZE);
-		__atomic_store_n(&ps, v, __ATOMIC_RELAXED);
-	}
-	return v;
-}
-
-/* Diagnostics from inside the allocator: write(2) only, because printf
- * could call malloc, which is us. */
+/* Something is badly wrong (a double free): say so with write(2) alone,
+ * because printf could call malloc, which is us. */
 static void fatal(const char *msg)
 {
-	static const char pre[] = "mini_malloc: ";
-	ssize_t r;	/* we abort anyway: a failed write changes nothing */
-
-	r = write(STDERR_FILENO, pre, sizeof(pre) - 1);
-	r = write(STDERR_FILENO, msg, strlen(msg));
-	r = write(STDERR_FILENO, "\n", 1);
-	(void)r;
+	if (write(STDERR_FILENO, msg, strlen(msg)) < 0)
+		abort();	/* we abort anyway: nothing else to do */
 	abort();
 }
 
-/* ======================================================================
- * 2. Blocks
- *
- * An arena is a row of blocks, each one right after the other:
+/* 1. Blocks. An arena is a row of blocks, one right after the other:
  *
  *   +-----------+-----------+-------------------------------+
  *   | prev_size |   size  F | payload (what malloc returns) |
@@ -140,14 +62,13 @@ static void fatal(const char *msg)
  *
  * size is a multiple of 16, so its low 4 bits are free for flags F:
  * INUSE (allocated) and MMAPPED (a large block with a mapping of its own).
- * A free block keeps two links to its neighbours on the free list in
- * the first 16 bytes of its payload; so no block is smaller than 32 bytes.
- * ====================================================================== */
+ * A free block keeps the links of its bin's list in the first 16 bytes of
+ * its payload; so no block is smaller than 32 bytes. */
 
 struct block {
 	size_t prev_size;	/* size of the block before; 0: none */
 	size_t size;		/* size of this block | flags */
-	struct block *next;	/* free blocks only: free list links */
+	struct block *next;	/* free blocks only: the bin's list */
 	struct block *prev;
 };
 
@@ -159,42 +80,15 @@ struct block {
 
 _Static_assert(HDR_SIZE == ALIGNMENT, "this layout wants a 64-bit system");
 
-static size_t block_size(const struct block *b)
-{
-	return b->size & ~FLAGS;
-}
+/* Reading a header, and stepping from a block to its neighbours. */
+#define block_size(b)	((b)->size & ~FLAGS)
+#define in_use(b)	(((b)->size & INUSE) != 0)
+#define payload(b)	((void *)((char *)(b) + HDR_SIZE))
+#define block_of(p)	((struct block *)((char *)(p) - HDR_SIZE))
+#define next_block(b)	((struct block *)((char *)(b) + block_size(b)))
+#define prev_block(b)	((struct block *)((char *)(b) - (b)->prev_size))
 
-static int in_use(const struct block *b)
-{
-	return (b->size & INUSE) != 0;
-}
-
-static int is_mmapped(const struct block *b)
-{
-	return (b->size & MMAPPED) != 0;
-}
-
-static void *payload(struct block *b)
-{
-	return (char *)b + HDR_SIZE;
-}
-
-static struct block *block_of(void *p)
-{
-	return (struct block *)((char *)p - HDR_SIZE);
-}
-
-static struct block *next_block(struct block *b)
-{
-	return (struct block *)((char *)b + block_size(b));
-}
-
-static struct block *prev_block(struct block *b)
-{
-	return (struct block *)((char *)b - b->prev_size);
-}
-
-/* Give an arena block a size and state, and tell the next block. */
+/* Give an arena block a size and state, and tell the block after it. */
 static void set_block(struct block *b, size_t size, size_t flags)
 {
 	b->size = size | flags;
@@ -210,113 +104,123 @@ static size_t block_size_for(size_t n)
 	return n < MIN_BLOCK ? MIN_BLOCK : n;
 }
 
-/* ======================================================================
- * 3. Free lists
- *
- * Bin i holds the free blocks whose size s has 2^(i+5) <= s < 2^(i+6):
- * bin 0 has 32..63 bytes, bin 1 64..127, ... Each bin is a doubly linked
- * list, newest first. A request looks first in its own bin (first fit:
- * not every block there is big enough), then takes the first block of any
- * higher bin (all of those are big enough).
- * ====================================================================== */
+/* 2. Bins. A request must find a free block that fits in a time that does
+ * not grow with the heap. Blocks under 1024 bytes go to exact bins: bin 0
+ * holds only 32-byte blocks, bin 1 only 48, ... bin 61 only 1008: any
+ * block there fits a request of that size. Bigger blocks go to range bins,
+ * four for each power of two: 1024..1279, 1280..1535, 1536..1791,
+ * 1792..2047, 2048..2559, ... A bit per bin in the bitmap says whether
+ * the bin holds a block, so the next bin that does is one instruction
+ * away (count trailing zeros), never a walk along a list. */
 
-static struct block *bins[NBINS];
+#define SMALL_END	1024			/* exact bins below this */
+#define NSMALL		(SMALL_END / ALIGNMENT - 2)	/* 62 */
+#define NBINS		(NSMALL + 4 * 10)	/* ranges 2^10 .. 2^20 */
+
+static struct block *bins[NBINS];	/* each a list, newest first */
+static uint64_t bitmap[(NBINS + 63) / 64];	/* bit i: bins[i] not empty */
 
 static int bin_index(size_t size)
 {
-	int log2 = (int)(sizeof(long) * CHAR_BIT) - 1 -
-		   __builtin_clzl((unsigned long)size);
+	int log2, i;
 
-	return log2 - 5 < NBINS ? log2 - 5 : NBINS - 1;
+	if (size < SMALL_END)
+		return (int)(size / ALIGNMENT) - 2;
+	log2 = 63 - __builtin_clzll((unsigned long long)size);
+	i = NSMALL + (log2 - 10) * 4 + (int)((size >> (log2 - 2)) & 3);
+	return i < NBINS ? i : NBINS - 1;
 }
 
 static void bin_insert(struct block *b)
 {
-	struct block **head = &bins[bin_index(block_size(b))];
+	int i = bin_index(block_size(b));
 
 	b->prev = NULL;
-	b->next = *head;
-	if (*head)
-		(*head)->prev = b;
-	*head = b;
+	b->next = bins[i];
+	if (bins[i])
+		bins[i]->prev = b;
+	bins[i] = b;
+	bitmap[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
 static void bin_remove(struct block *b)
 {
+	int i = bin_index(block_size(b));
+
 	if (b->prev)
 		b->prev->next = b->next;
 	else
-		bins[bin_index(block_size(b))] = b->next;
+		bins[i] = b->next;
 	if (b->next)
 		b->next->prev = b->prev;
+	if (!bins[i])
+		bitmap[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
-/* Find a free block of at least need bytes and take it off its list. */
+/* The first bin from i on that holds a block, or -1. */
+static int next_full_bin(int i)
+{
+	for (; i < NBINS; i = (i / 64 + 1) * 64) {
+		uint64_t bits = bitmap[i / 64] >> (i % 64);
+
+		if (bits)
+			return i + __builtin_ctzll(bits);
+	}
+	return -1;
+}
+
+/* A free block of at least need bytes, taken off its bin. Its own bin
+ * first: an exact bin's blocks all fit; of a range bin's we look at the
+ * first only. Else the first block of the next bin that holds one: every
+ * block there is bigger than need. */
 static struct block *take_free_block(size_t need)
 {
-	for (int i = bin_index(need); i < NBINS; i++)
-		for (struct block *b = bins[i]; b; b = b->next)
-			if (block_size(b) >= need) {
-				bin_remove(b);
-				return b;
-			}
-	return NULL;
+	int i = bin_index(need);
+	struct block *b = bins[i];
+
+	if (!b || block_size(b) < need) {
+		i = next_full_bin(i + 1);
+		if (i < 0)
+			return NULL;
+		b = bins[i];
+	}
+	bin_remove(b);
+	return b;
 }
 
-/* ======================================================================
- * 4. Arenas
- *
- * An arena is one anonymous mapping of ARENA_SIZE bytes:
+/* 3. Arenas. An arena is one anonymous mapping of ARENA_SIZE bytes:
  *
  *   +-------+---------+---------+-- ... --+---------+-------+
  *   | arena | block 0 | block 1 |         | block n | fence |
  *   +-------+---------+---------+-- ... --+---------+-------+
  *
- * The arena header links all arenas together (the demo prints them). The
- * fence is a header of size 0 marked INUSE: the block before it never
- * tries to merge past the end. Block 0 has prev_size 0: nothing before.
- * Arenas are never given back; only large blocks are (a simplification:
- * glibc, too, rarely shrinks its heap).
- * ====================================================================== */
+ * The arena header links all arenas (the demo walks them). The fence is a
+ * header of size 0 marked INUSE: the last block never merges past the
+ * end. Block 0 has prev_size 0: nothing before it. Arenas are never given
+ * back, only large blocks are. */
 
 struct arena {
 	struct arena *next;	/* all arenas, newest first */
-	size_t size;		/* bytes mapped, this header included */
-	unsigned long id;	/* 0, 1, 2, ... in order of creation */
 };
 
 #define ARENA_HDR	align_up(sizeof(struct arena), ALIGNMENT)
 
 static struct arena *arenas;
-static unsigned long arena_count;
 static int vma_names = -1;	/* did naming work? -1: not tried yet */
 
-/* Name a mapping "mini_malloc WHAT [ID]" so it shows in /proc/PID/maps.
- * Old kernels say EINVAL: then it stays unnamed, and that is fine. */
-static int name_mapping(void *addr, size_t len, const char *what, long id)
+/* Name a mapping in /proc/PID/maps where the kernel can (5.17+ with
+ * CONFIG_ANON_VMA_NAME); else it stays unnamed. */
+static int name_mapping(void *addr, size_t len, const char *name)
 {
-	char name[48] = "mini_malloc ", digits[24];
-	size_t n = strlen(name);
-	int i = 0, ok, saved_errno = errno;
+	int ok, saved_errno = errno;
 
-	memcpy(name + n, what, strlen(what) + 1);
-	n += strlen(what);
-	if (id >= 0) {
-		do
-			digits[i++] = (char)('0' + id % 10);
-		while ((id /= 10) > 0);
-		name[n++] = ' ';
-		while (i > 0)
-			name[n++] = digits[--i];
-		name[n] = '\0';
-	}
 	ok = prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr,
 		   len, (unsigned long)name) == 0;
 	errno = saved_errno;	/* malloc must not change errno on success */
 	return ok;
 }
 
-/* Map a new arena. Its one big free block is returned, not put on a list. */
+/* Map a new arena. Its one big free block is returned, not put in a bin. */
 static struct block *arena_new(void)
 {
 	struct arena *a;
@@ -327,11 +231,9 @@ static struct block *arena_new(void)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
 		return NULL;		/* errno is ENOMEM */
-	a->size = ARENA_SIZE;
-	a->id = arena_count++;
 	a->next = arenas;
 	arenas = a;
-	vma_names = name_mapping(a, ARENA_SIZE, "arena", (long)a->id);
+	vma_names = name_mapping(a, ARENA_SIZE, "mini_malloc arena");
 
 	first = (struct block *)((char *)a + ARENA_HDR);
 	fence = (struct block *)((char *)first + size);
@@ -341,18 +243,16 @@ static struct block *arena_new(void)
 	return first;
 }
 
-/* ======================================================================
- * 5. Splitting and coalescing
- * ====================================================================== */
+/* 4. Splitting and merging */
 
-/* Put block b back on a free list, merged with any free neighbour. */
+/* Put block b into a bin, merged with any free neighbour. */
 static void release_block(struct block *b)
 {
 	size_t size = block_size(b);
 	struct block *next = next_block(b);
 
 	b->size = size;		/* free now, even if merged into prev below */
-	if (!in_use(next)) {			/* merge forward */
+	if (!in_use(next)) {				/* merge forward */
 		bin_remove(next);
 		size += block_size(next);
 	}
@@ -409,14 +309,10 @@ static void *arena_alloc(size_t need)
 	return payload(b);
 }
 
-/* ======================================================================
- * 6. Large blocks: a mapping each
- *
- * A large block lives alone in its own mapping. prev_size says how far
- * the header sits from the start of the mapping (more than 0 only when
- * memalign asked for a big alignment), size how far from there to the end.
- * No other block is involved, so these functions need no lock.
- * ====================================================================== */
+/* 5. Large blocks: a mapping each. prev_size says how far the header
+ * sits from the start of the mapping (more than 0 only when memalign
+ * asked for a big alignment), size how far from there to the end. No
+ * other block is involved, so these need no lock. */
 
 static void *large_alloc(size_t need, size_t align)
 {
@@ -428,12 +324,12 @@ static void *large_alloc(size_t need, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	len = align_up(need + pad, page_size());
+	len = align_up(need + pad, mt_pagesize());
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
 		return NULL;		/* errno is ENOMEM */
-	name_mapping(map, len, "large", -1);
+	name_mapping(map, len, "mini_malloc large");
 	p = map + HDR_SIZE;
 	if (pad)
 		p = (char *)align_up((uintptr_t)p, align);
@@ -445,14 +341,18 @@ static void *large_alloc(size_t need, size_t align)
 
 static void large_free(struct block *b)
 {
-	munmap((char *)b - b->prev_size, b->prev_size + block_size(b));
+	int saved_errno = errno;
+
+	if (munmap((char *)b - b->prev_size, b->prev_size + block_size(b)))
+		fatal("mini_malloc: free(): munmap failed (bad pointer?)\n");
+	errno = saved_errno;
 }
 
 /* Resize a large block by asking the kernel to move its pages: mremap
- * changes the page tables, it copies no bytes. NULL: caller moves it. */
+ * changes page tables and copies no bytes. NULL: the caller moves it. */
 static void *large_resize(struct block *b, size_t need)
 {
-	size_t len = align_up(need, page_size());
+	size_t len = align_up(need, mt_pagesize());
 
 	if (b->prev_size != 0 || need < LARGE_MIN)
 		return NULL;		/* aligned, or small now: move */
@@ -465,35 +365,25 @@ static void *large_resize(struct block *b, size_t need)
 	return payload(b);
 }
 
-/* ======================================================================
- * 7. One lock, and fork
- *
- * Threads share the bins and arenas, so one mutex guards them all. fork()
- * copies memory but only the calling thread: if another thread held the
- * lock at that moment, the child would wait for it forever. So we take
- * the lock just before fork and release it after, in parent and child.
- * ====================================================================== */
+/* 6. One lock, and fork. Threads share the bins and arenas: one mutex
+ * guards them all. fork() copies memory but only the calling thread: if
+ * another thread held the lock then, the child would wait for it forever.
+ * So the lock is taken just before fork and released after, in parent and
+ * child. */
 
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock(void)
-{
-	pthread_mutex_lock(&heap_lock);
-}
-
-static void unlock(void)
-{
-	pthread_mutex_unlock(&heap_lock);
-}
+static void lock(void) { pthread_mutex_lock(&heap_lock); }
+static void unlock(void) { pthread_mutex_unlock(&heap_lock); }
 
 __attribute__((constructor)) static void mm_init(void)
 {
+	mt_pagesize();		/* asked once, before any thread runs */
 	pthread_atfork(lock, unlock, unlock);
 }
 
-/* ======================================================================
- * 8. The allocator's interface (called mm_malloc, mm_free, ...)
- * ====================================================================== */
+/* 7. The interface: mm_malloc, mm_free, ... (the library build exports
+ * them as malloc, free, ...) */
 
 static void *mm_malloc(size_t n)
 {
@@ -521,10 +411,10 @@ static void mm_free(void *p)
 	b = block_of(p);
 	/* Cheap sanity checks, like glibc's "free(): invalid pointer". */
 	if ((uintptr_t)p % ALIGNMENT)
-		fatal("free(): invalid pointer (not 16-aligned)");
+		fatal("mini_malloc: free(): pointer not 16-aligned\n");
 	if (!in_use(b))
-		fatal("free(): block is not in use (double free?)");
-	if (is_mmapped(b)) {
+		fatal("mini_malloc: free(): block not in use (double free?)\n");
+	if (b->size & MMAPPED) {
 		large_free(b);
 		return;
 	}
@@ -543,8 +433,8 @@ static void *mm_calloc(size_t nmemb, size_t size)
 		return NULL;
 	}
 	p = mm_malloc(n);
-	/* A fresh mapping is already zero: the kernel saw to that. */
-	if (p && !is_mmapped(block_of(p)))
+	/* A fresh mapping is zero already: the kernel saw to that. */
+	if (p && !(block_of(p)->size & MMAPPED))
 		memset(p, 0, n);
 	return p;
 }
@@ -572,7 +462,7 @@ static void *mm_realloc(void *p, size_t n)
 		return NULL;
 	}
 	b = block_of(p);
-	if (is_mmapped(b)) {
+	if (b->size & MMAPPED) {
 		q = large_resize(b, need);
 	} else if (need < LARGE_MIN) {
 		lock();
@@ -596,29 +486,31 @@ static void *mm_realloc(void *p, size_t n)
  * aligned_alloc, valloc and pvalloc below all end up here. */
 static void *mm_memalign(size_t align, size_t n)
 {
-	size_t need = block_size_for(n);
+	size_t need = block_size_for(n), room;
 	struct block *b, *ab;
 	char *p, *q;
 
-	if (!need || align > MAX_REQUEST - need) {
+	if (!need || need > MAX_REQUEST - 2 * MIN_BLOCK ||
+	    align > MAX_REQUEST - 2 * MIN_BLOCK - need) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (align & (align - 1))	/* as glibc: round up to 2^k */
-		align = (size_t)1 << (sizeof(long) * CHAR_BIT -
-				      __builtin_clzl((unsigned long)align));
+		align = (size_t)1 << (64 - __builtin_clzll(align));
 	if (align <= ALIGNMENT)
 		return mm_malloc(n);
-	if (need + align + MIN_BLOCK >= LARGE_MIN)
+	room = need + align + 2 * MIN_BLOCK;
+	if (room >= LARGE_MIN)
 		return large_alloc(need, align);
 	/* Take a block with room to spare, find an aligned payload at least
-	 * MIN_BLOCK bytes in, and give the piece in front back. */
+	 * MIN_BLOCK bytes in, give the piece in front back, then cut the
+	 * block to need (the room left behind is always a block). */
 	lock();
-	p = arena_alloc(need + align + MIN_BLOCK);
+	p = arena_alloc(room);
 	if (p && (uintptr_t)p % align) {
 		/*   b                 ab
 		 *   | hdr | front ... | hdr | aligned payload q ...    |
-		 *   '-- back to the free list '-- ours, shrunk to need */
+		 *   '-- back to a bin  '-- ours, cut down to need */
 		q = (char *)align_up((uintptr_t)p + MIN_BLOCK, align);
 		b = block_of(p);
 		ab = block_of(q);
@@ -658,649 +550,351 @@ static void *mm_aligned_alloc(size_t align, size_t n)
 	return mm_memalign(align, n);
 }
 
-static void *mm_valloc(size_t n)
-{
-	return mm_memalign(page_size(), n);
-}
+static void *mm_valloc(size_t n) { return mm_memalign(mt_pagesize(), n); }
 
-static void *mm_pvalloc(size_t n)
+static void *mm_pvalloc(size_t n)	/* n rounded up to whole pages */
 {
-	size_t ps = page_size();
+	size_t ps = mt_pagesize();
 
-	if (n > MAX_REQUEST) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return mm_memalign(ps, align_up(n ? n : 1, ps));
+	return mm_memalign(ps, n > MAX_REQUEST ? n : align_up(n + !n, ps));
 }
 
 #ifdef MINI_MALLOC_LIB
-/* ======================================================================
- * 9. The library build: the real names
- *
- * A program finds malloc by name when it starts. With
- * LD_PRELOAD=mini_malloc.so these definitions come first, so the program,
- * libc itself and every library use ours. glibc's manual says a
- * replacement must provide malloc, free, calloc and realloc (glibc itself
- * needs them), and that a general-purpose one should provide the other
- * six below too, because programs and other libraries call them.
- * ====================================================================== */
+/* 8. The library build: the real names. With LD_PRELOAD=mini_malloc.so
+ * these come first, so the program, libc and every library call ours. */
 
-void *malloc(size_t n)
+void *malloc(size_t n) { return mm_malloc(n); }
+void free(void *p) { mm_free(p); }
+void *calloc(size_t nmemb, size_t size) { return mm_calloc(nmemb, size); }
+void *realloc(void *p, size_t n) { return mm_realloc(p, n); }
+void *memalign(size_t align, size_t n) { return mm_memalign(align, n); }
+void *valloc(size_t n) { return mm_valloc(n); }
+void *pvalloc(size_t n) { return mm_pvalloc(n); }
+size_t malloc_usable_size(void *p) { return mm_malloc_usable_size(p); }
+
+void *aligned_alloc(size_t a, size_t n) { return mm_aligned_alloc(a, n); }
+int posix_memalign(void **pp, size_t a, size_t n)
 {
-	return mm_malloc(n);
+	return mm_posix_memalign(pp, a, n);
 }
 
-void free(void *p)
-{
-	mm_free(p);
-}
+#else /* the demo */
+/* === The demo: an ordinary program from here on. printf may use the C
+ * library's malloc; our allocator is reached through its mm_ names. */
 
-void *calloc(size_t nmemb, size_t size)
-{
-	return mm_calloc(nmemb, size);
-}
-
-void *realloc(void *p, size_t n)
-{
-	return mm_realloc(p, n);
-}
-
-int posix_memalign(void **pp, size_t align, size_t n)
-{
-	return mm_posix_memalign(pp, align, n);
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-	return mm_aligned_alloc(align, n);
-}
-
-void *memalign(size_t align, size_t n)
-{
-	return mm_memalign(align, n);
-}
-
-void *valloc(size_t n)
-{
-	return mm_valloc(n);
-}
-
-void *pvalloc(size_t n)
-{
-	return mm_pvalloc(n);
-}
-
-size_t malloc_usable_size(void *p)
-{
-	return mm_malloc_usable_size(p);
-}
-
-#else /* the demo program */
-/* ======================================================================
- * 10. The demo: show the arenas and free list, time it, stress it
- *
- * From here on we are an ordinary program: printf may use glibc's malloc,
- * our allocator is only reached through its mm_ names.
- * ====================================================================== */
-
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <sys/wait.h>
 #include <time.h>
 
-static const char *prog = "mini_malloc";
-static int step_mode;		/* --step or MEMTOUR_STEP=1 */
+static long bench_ops;		/* --bench: calls to time (0: the demo) */
+static void options(int argc, char **argv);
 
-/* The pause protocol (GUIDE.md): print one line, flush it, then wait for a
- * line on stdin; EOF means go on. read(2), not stdio: no hidden malloc. */
-static void step(const char *fmt, ...)
+static const char *names[] = { "a", "b", "c", "d" };
+static char *named[4];		/* the demo's blocks, by name */
+
+/* Every block of arena 0 (the demo needs no other), walked by its
+ * headers as free does, up to the fence. */
+static void print_blocks(void)
 {
-	static int n;
-	va_list ap;
-	char c;
-
-	if (!step_mode)
-		return;
-	printf("[pause %d] pid %ld: ", ++n, (long)getpid());
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	while (read(STDIN_FILENO, &c, 1) == 1 && c != '\n')
-		;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
-	exit(1);
-}
-
-/* --- 10a. The scripted sequence ---------------------------------------- */
-
-/* Every arena with the bytes in use and free (walking its blocks), then
- * every free block (walking the bins) and the arena it lies in. */
-static void print_state(void)
-{
-	struct arena *a;
-	struct block *b;
-	size_t used, freed;
+	struct block *b = (struct block *)((char *)arenas + ARENA_HDR);
+	size_t used = 0, freed = 0;
 	int i;
 
-	lock();
-	printf("arena  start           end             size     used     "
-	       "free\n");
-	for (a = arenas; a; a = a->next) {
-		used = freed = 0;
-		b = (struct block *)((char *)a + ARENA_HDR);
-		for (; block_size(b) != 0; b = next_block(b))
-			*(in_use(b) ? &used : &freed) += block_size(b);
-		printf("%-6lu 0x%-13lx 0x%-13lx %-8zu %-8zu %zu\n", a->id,
-		       (unsigned long)a, (unsigned long)a + a->size, a->size,
-		       used, freed);
+	printf("block           size     state  bin  name\n");
+	for (; block_size(b) != 0; b = next_block(b)) {
+		const char *name = "-";
+
+		for (i = 0; i < 4; i++)
+			if (named[i] == payload(b))
+				name = names[i];
+		if (in_use(b))
+			printf("0x%-13lx %-8zu used   -    %s\n",
+			       (unsigned long)b, block_size(b), name);
+		else
+			printf("0x%-13lx %-8zu free   %-4d -\n",
+			       (unsigned long)b, block_size(b),
+			       bin_index(block_size(b)));
+		*(in_use(b) ? &used : &freed) += block_size(b);
 	}
-	printf("bin  block           size     arena\n");
-	for (i = 0; i < NBINS; i++)
-		for (b = bins[i]; b; b = b->next) {
-			/* Which arena? Every free block lies in one. */
-			for (a = arenas; (char *)b < (char *)a ||
-			     (char *)b >= (char *)a + a->size; a = a->next)
-				;
-			printf("%-4d 0x%-13lx %-8zu %lu\n", i,
-			       (unsigned long)b, block_size(b), a->id);
-		}
-	unlock();
+	printf("in use: %zu, free: %zu (headers included)\n", used, freed);
+	printf("bins with a block (bitmap):");
+	for (i = next_full_bin(0); i >= 0; i = next_full_bin(i + 1))
+		printf(" %d", i);
+	printf("\n");
 }
 
-static void print_ptr(const char *name, void *p)
+/* The kernel's maps line holding [p, p + len): a mapping of its own? */
+static void print_mapping(const void *p, size_t len, struct mt_mapping *m)
 {
-	printf("%-4s 0x%-13lx 0x%-13lx %zu\n", name, (unsigned long)p,
-	       (unsigned long)block_of(p), block_size(block_of(p)));
+	if (mt_maps_find(0, p, m) < 0)
+		mt_die("/proc/self/maps");
+	printf("maps line: %s\n  (%s)\n", m->line,
+	       m->start == (uintptr_t)p && m->end == (uintptr_t)p + len ?
+	       "a mapping of its own" :
+	       "merged with a neighbour: the same permissions, no name");
 }
 
-/* Stage 7: each call of the aligned family, then the calls that must
- * fail or do nothing. */
+/* The large block big: where it is, and its maps line. */
+static void print_big(char *big, struct mt_mapping *m)
+{
+	struct block *b = block_of(big);
+
+	printf("big: 0x%lx, block 0x%lx, size %zu\n", (unsigned long)big,
+	       (unsigned long)b, block_size(b));
+	print_mapping(b, block_size(b), m);
+}
+
+/* A pause whose try: command shows the header of block b. */
+static void pause_header(const char *what, void *b)
+{
+	mt_pause("%s; try: xxd -e -g8 -s 0x%lx -l32 /proc/%d/mem", what,
+		 (unsigned long)b, (int)getpid());
+}
+
+/* The aligned family, calloc and the edge cases (nothing for the kernel
+ * to show: no pause). */
 static void show_aligned_and_edges(void)
 {
-	static const char *call[] = {
-		"posix_memalign(64, 100)", "aligned_alloc(1024, 2048)",
-		"memalign(256, 10)", "valloc(100)", "pvalloc(100)",
-		"calloc(1000, 8)"
-	};
-	size_t align[] = { 64, 1024, 256, page_size(), page_size(), 16 };
-	void *p[6], *z;
-	int i, zero = 1;
+	static const char *call[] = { "posix_memalign(64, 100)",
+		"aligned_alloc(1024, 2048)", "memalign(256, 10)",
+		"valloc(100)", "pvalloc(100)", "calloc(1000, 8)" };
+	size_t align[] = { 64, 1024, 256, mt_pagesize(), mt_pagesize(), 16 };
+	void *p[6] = { NULL }, *z, *y;
+	int i;
 
-	if (mm_posix_memalign(&p[0], 64, 100))
-		p[0] = NULL;
+	mm_posix_memalign(&p[0], 64, 100);
 	p[1] = mm_aligned_alloc(1024, 2048);
 	p[2] = mm_memalign(256, 10);
 	p[3] = mm_valloc(100);
 	p[4] = mm_pvalloc(100);
 	p[5] = mm_calloc(1000, 8);
-	for (i = 0; i < 6; i++)
-		if (!p[i])
-			die(call[i]);
-	for (i = 0; i < 8000; i++)
-		zero &= ((unsigned char *)p[5])[i] == 0;
-	printf("call                       address          aligned  "
-	       "usable\n");
+	printf("call                       address         aligned  usable\n");
 	for (i = 0; i < 6; i++) {
-		printf("%-26s 0x%-14lx %-8s %zu\n", call[i],
+		if (!p[i])
+			mt_die("%s", call[i]);
+		printf("%-26s 0x%-13lx %-8s %zu\n", call[i],
 		       (unsigned long)p[i],
 		       (uintptr_t)p[i] % align[i] ? "NO" : "yes",
 		       mm_malloc_usable_size(p[i]));
-		mm_free(p[i]);
 	}
-	printf("calloc zeroed: %s\n", zero ? "yes" : "NO");
+	/* All zero: the first byte is, and each equals the next. */
+	printf("calloc zeroed: %s\n", *(char *)p[5] == 0 &&
+	       memcmp(p[5], (char *)p[5] + 1, 7999) == 0 ? "yes" : "NO");
+	for (i = 0; i < 6; i++)
+		mm_free(p[i]);
 
-	printf("edge case                  result\n");
-	mm_free(NULL);
-	printf("%-26s %s\n", "free(NULL)", "ok");
 	z = mm_malloc(0);
-	printf("%-26s %s, usable %zu\n", "malloc(0)",
-	       z ? "unique pointer" : "NULL", mm_malloc_usable_size(z));
+	printf("malloc(0): 0x%lx, usable %zu\n", (unsigned long)z,
+	       mm_malloc_usable_size(z));
 	mm_free(z);
-	z = mm_realloc(NULL, 10);
-	printf("%-26s %s\n", "realloc(NULL, 10)", z ? "like malloc" : "NULL");
-	z = mm_realloc(z, 0);
-	printf("%-26s %s\n", "realloc(p, 0)", z ? "?" : "freed, NULL");
+	z = mm_malloc(200);
+	mm_free(z);
+	printf("malloc(200), then free: 0x%lx\n", (unsigned long)z);
+	y = mm_malloc(200);
+	printf("malloc(200) again: 0x%lx (%s)\n", (unsigned long)y,
+	       z == y ? "the same block" : "another block");
+	z = mm_realloc(y, 0);
+	printf("realloc(p, 0): %s\n", z ? "not NULL" : "freed, NULL");
 	errno = 0;
 	z = mm_malloc(SIZE_MAX);
-	printf("%-26s %s (%s)\n", "malloc(SIZE_MAX)", z ? "?" : "NULL",
+	printf("malloc(SIZE_MAX): %s (%s)\n", z ? "not NULL" : "NULL",
 	       strerror(errno));
 	errno = 0;
 	z = mm_calloc(SIZE_MAX / 2, 4);		/* the product overflows */
-	printf("%-26s %s (%s)\n", "calloc(SIZE_MAX/2, 4)", z ? "?" : "NULL",
+	printf("calloc(SIZE_MAX/2, 4): %s (%s)\n", z ? "not NULL" : "NULL",
 	       strerror(errno));
-	errno = 0;
-	z = mm_malloc((size_t)1 << 46);		/* 64 TiB: mmap says no */
-	printf("%-26s %s (%s)\n", "malloc(64 TiB)", z ? "mapped" : "NULL",
-	       z ? "" : strerror(errno));
-	mm_free(z);
 }
 
 static void demo(void)
 {
-	char *a, *b, *c, *d, *old, *big;
-	size_t big_size = 512 << 10;
-	long pid = (long)getpid();
-	const char *see = "grep mini_malloc /proc/";
+	size_t sizes[] = { 100, 200, 300, 1000 }, big_size = 512 << 10;
+	int pid = (int)getpid(), i;
+	char *old, *big;
+	struct mt_mapping m;
+	long vm_before;
 
-	printf("mini_malloc demo: pid %ld\n", pid);
-	printf("page size: %zu\n", page_size());
-	printf("arena size: %zu (1 MiB)\n", ARENA_SIZE);
-	printf("large block from: %zu (128 KiB)\n", LARGE_MIN);
-	printf("header size: %zu\n", (size_t)HDR_SIZE);
+	/* Under Yama's ptrace_scope 1 only a parent may read our memory:
+	 * let the try: commands of a second terminal read it too. */
+	if (mt_stepping)
+		prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+	printf("mini_malloc: a malloc of our own on mmap (pid %d)\n", pid);
+	printf("page size: %zu\n", mt_pagesize());
+	printf("arena size: %zu (%s)\n", ARENA_SIZE, mt_human(ARENA_SIZE));
+	printf("block header: %zu bytes (size of the block before, "
+	       "its own size)\n", (size_t)HDR_SIZE);
+	printf("smallest block: %zu bytes\n", MIN_BLOCK);
+	printf("large blocks from: %zu (%s), a mapping each\n", LARGE_MIN,
+	       mt_human(LARGE_MIN));
+	printf("bins: %d exact sizes (%zu to %d), then 4 per power of two\n",
+	       NSMALL, MIN_BLOCK, SMALL_END - ALIGNMENT);
 
-	printf("\n== stage 1: a = malloc(100), b = 200, c = 300, d = 1000\n");
-	a = mm_malloc(100);
-	b = mm_malloc(200);
-	c = mm_malloc(300);
-	d = mm_malloc(1000);
-	if (!a || !b || !c || !d)
-		die("mm_malloc");
-	if (vma_names) {
-		printf("vma names: yes\n");
-	} else {
-		printf("vma names: no (needs Linux 5.17+ with "
-		       "CONFIG_ANON_VMA_NAME)\n");
-		see = "cat /proc/";
-	}
-	printf("ptr  payload         block           size\n");
-	print_ptr("a", a);
-	print_ptr("b", b);
-	print_ptr("c", c);
-	print_ptr("d", d);
-	print_state();
-	step("4 blocks cut from arena 0; try: %s%ld/maps", see, pid);
+	printf("\n== stage 1: a, b, c, d = malloc(100, 200, 300, 1000)\n");
+	for (i = 0; i < 4; i++)
+		if (!(named[i] = mm_malloc(sizes[i])))
+			mt_die("malloc(%zu)", sizes[i]);
+	printf("arena 0: 0x%lx to 0x%lx\n", (unsigned long)arenas,
+	       (unsigned long)arenas + ARENA_SIZE);
+	printf("arena names in maps: %s\n", vma_names ? "yes" :
+	       "no (needs Linux 5.17+ with CONFIG_ANON_VMA_NAME)");
+	print_mapping(arenas, ARENA_SIZE, &m);
+	print_blocks();
+	mt_pause("arena 0 mapped, 4 blocks cut; try: grep -A4 '^%lx-' "
+		 "/proc/%d/smaps", (unsigned long)m.start, pid);
 
 	printf("\n== stage 2: free(b), free(c): one free block\n");
-	mm_free(b);
-	mm_free(c);
-	print_state();
-	step("b and c merged; try: %s%ld/maps", see, pid);
+	mm_free(named[1]);
+	mm_free(named[2]);
+	print_blocks();
+	pause_header("b, c merged", block_of(named[1]));
 
-	printf("\n== stage 3: realloc(a, 300), then realloc(a, 3000)\n");
-	old = a;
-	a = mm_realloc(a, 300);
-	if (!a)
-		die("mm_realloc");
-	printf("realloc 300: 0x%lx %s\n", (unsigned long)a,
-	       a == old ? "in place" : "moved");
-	old = a;
-	a = mm_realloc(a, 3000);
-	if (!a)
-		die("mm_realloc");
-	printf("realloc 3000: 0x%lx %s\n", (unsigned long)a,
-	       a == old ? "in place" : "moved");
-	printf("ptr  payload         block           size\n");
-	print_ptr("a", a);
-	print_ptr("d", d);
-	print_state();
-	step("a grew in place, then moved; try: pmap -x %ld", pid);
+	printf("\n== stage 3: a = realloc(a, 300), then realloc(a, 3000)\n");
+	for (i = 0; i < 2; i++) {
+		old = named[0];
+		if (!(named[0] = mm_realloc(old, i ? 3000 : 300)))
+			mt_die("realloc");
+		printf("realloc(a, %d): 0x%lx %s\n", i ? 3000 : 300,
+		       (unsigned long)named[0],
+		       named[0] == old ? "in place" : "moved");
+	}
+	print_blocks();
+	pause_header("a moved, its old block is free", block_of(old));
 
-	printf("\n== stage 4: big = malloc(512 KiB), filled: a mapping of "
-	       "its own\n");
-	big = mm_malloc(big_size);
-	if (!big)
-		die("mm_malloc");
+	printf("\n== stage 4: big = malloc(512 KiB), filled\n");
+	if (!(big = mm_malloc(big_size)))
+		mt_die("malloc");
 	memset(big, 'x', big_size);
-	printf("large: 0x%lx\n", (unsigned long)big);
-	printf("large block: 0x%lx %zu\n", (unsigned long)block_of(big),
-	       block_size(block_of(big)));
-	step("512 KiB in a mapping of its own; try: pmap -x %ld", pid);
+	print_big(big, &m);
+	mt_pause("big mapped, filled; try: grep -A4 '^%lx-' /proc/%d/smaps",
+		 (unsigned long)m.start, pid);
 
 	printf("\n== stage 5: big = realloc(big, 2 MiB), filled: mremap\n");
 	old = big;
-	big = mm_realloc(big, 4 * big_size);
-	if (!big)
-		die("mm_realloc");
+	if (!(big = mm_realloc(big, 4 * big_size)))
+		mt_die("realloc");
 	memset(big + big_size, 'y', 3 * big_size);
-	printf("large: 0x%lx\n", (unsigned long)big);
-	printf("large block: 0x%lx %zu\n", (unsigned long)block_of(big),
-	       block_size(block_of(big)));
 	printf("mremap: %s, first bytes kept: %s\n",
 	       big == old ? "grew in place" : "moved",
 	       big[0] == 'x' && big[big_size - 1] == 'x' ? "yes" : "NO");
-	step("2 MiB now, maybe moved; try: pmap -x %ld", pid);
+	print_big(big, &m);
+	mt_pause("big is 2 MiB; try: grep -A4 '^%lx-' /proc/%d/smaps",
+		 (unsigned long)m.start, pid);
 
-	printf("\n== stage 6: free(big): munmap, the mapping is gone\n");
+	printf("\n== stage 6: free(big): munmap gives it back\n");
+	vm_before = mt_status_kb("VmSize");
 	mm_free(big);
-	printf("freed large: 0x%lx\n", (unsigned long)big);
-	step("big is unmapped; try: pmap -x %ld", pid);
+	printf("VmSize: %ld kB before, %ld kB after\n", vm_before,
+	       mt_status_kb("VmSize"));
+	mt_pause("big unmapped; try: grep VmSize /proc/%d/status", pid);
 
-	printf("\n== stage 7: the aligned family, calloc and edge cases\n");
+	printf("\n== stage 7: the aligned family, calloc, edge cases\n");
 	show_aligned_and_edges();
 
-	printf("\n== stage 8: free(a), free(d): the arena is one free block "
-	       "again\n");
-	mm_free(a);
-	mm_free(d);
-	print_state();
-	step("all free again; try: %s%ld/maps", see, pid);
+	printf("\n== stage 8: free(a), free(d): one free block again\n");
+	mm_free(named[0]);
+	mm_free(named[3]);
+	named[0] = named[3] = NULL;
+	print_blocks();
+	pause_header("all free, the arena stays mapped",
+		     (char *)arenas + ARENA_HDR);
 }
 
-/* --- 10b. --bench and --stress: random churn --------------------------- */
+/* --bench: the same random churn with the C library's malloc and ours */
 
-/* glibc's allocator or ours, behind one set of names. */
-struct api {
-	void *(*malloc)(size_t);
-	void (*free)(void *);
-	void *(*calloc)(size_t, size_t);
-	void *(*realloc)(void *, size_t);
-	void *(*memalign)(size_t, size_t);
-};
+#define SLOTS	(1 << 12)	/* at most this many blocks alive */
 
-static const struct api libc_api = { malloc, free, calloc, realloc,
-				     memalign };
-static const struct api mini_api = { mm_malloc, mm_free, mm_calloc,
-				     mm_realloc, mm_memalign };
-
-#define SLOTS	(1 << 12)	/* --bench: at most this many blocks alive */
-#define THREADS	4	/* --stress */
-#define FORKS	20	/* --stress */
-
-struct slot {
-	unsigned char *p;
+/* n_ops times: pick a random slot; free its block, or allocate 16 B to
+ * 64 KiB (even over the powers of two) into it, so blocks die in random
+ * order. Both ends of a block are written, so its pages are touched. */
+static void churn(void *(*alloc)(size_t), void (*release)(void *),
+		  long n_ops)
+{
+	static unsigned char *slot[SLOTS];
+	uint64_t r = 42;
+	long i;
+	unsigned k;
 	size_t n;
-	unsigned char tag;	/* the byte the block is filled with */
-};
+	int bits;
 
-/* xorshift64*, a small fast PRNG: the same seed gives the same run. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
-
-/* Mark a block with its tag, or check the mark: both ends only for the
- * bench (time malloc, not memset), every byte for the stress. */
-static void mark(struct slot *s, int all)
-{
-	if (all)
-		memset(s->p, s->tag, s->n);
-	else
-		s->p[0] = s->p[s->n - 1] = s->tag;
-}
-
-static int marked(const struct slot *s, int all)
-{
-	size_t i;
-
-	for (i = 0; all && i < s->n; i++)
-		if (s->p[i] != s->tag)
-			return 0;
-	return s->p[0] == s->tag && s->p[s->n - 1] == s->tag;
-}
-
-/* ops times: pick a random slot. A full slot: check its block and free
- * it. An empty slot: malloc 16 B..64 KiB (sizes spread evenly over the
- * powers of two) and mark it. Blocks thus die in random order.
- * With mix (the stress): allocate with calloc, memalign and realloc of
- * NULL too, realloc a quarter of the full slots instead of freeing them,
- * and mark every byte; fewer blocks alive, up to 4 KiB, and one in 64
- * large (128 KiB more). Returns the faults found: a changed byte, a bad
- * alignment, calloc memory that is not zero. */
-static long churn(const struct api *api, long ops, uint64_t seed, int mix)
-{
-	struct slot slot[SLOTS] = { { NULL, 0, 0 } };
-	int maxbits = mix ? 12 : 16, nslots = mix ? 256 : SLOTS;
-	long i, bad = 0;
-
-	seed = (seed + 1) * 0x9e3779b97f4a7c15ULL;	/* never 0 */
-	for (i = 0; i < ops; i++) {
-		uint64_t r = rnd(&seed);
-		struct slot *s = &slot[r % (uint64_t)nslots];
-		int bits = 4 + (int)((r >> 12) % (uint64_t)(maxbits - 3));
-		size_t n = ((size_t)1 << bits) + (r >> 20) % (1u << bits);
-		size_t align = (size_t)32 << (r >> 40) % 8;	/* to 4K */
-		int how = mix ? (int)((r >> 50) % 4) : 0;
-
-		if (n > (size_t)1 << maxbits)
-			n = (size_t)1 << maxbits;
-		if (mix && (r >> 44) % 64 == 0)	/* now and then: large */
-			n += LARGE_MIN;
-		if (s->p && !marked(s, mix))
-			bad++;
-		if (s->p && how == 1) {		/* realloc keeps the front */
-			s->p = api->realloc(s->p, n);
-			if (!s->p)
-				die("realloc");
-			s->n = n < s->n ? n : s->n;
-			bad += !marked(s, 1);
-			s->n = n;
-			mark(s, 1);
-		} else if (s->p) {
-			api->free(s->p);
-			s->p = NULL;
+	for (i = 0; i < n_ops; i++) {
+		/* A simple LCG: the same seed gives the same run. */
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (unsigned)(r >> 20) % SLOTS;
+		bits = 4 + (int)((r >> 40) % 12);
+		n = ((size_t)1 << bits) + (r >> 44) % ((size_t)1 << bits);
+		if (slot[k]) {
+			release(slot[k]);
+			slot[k] = NULL;
+		} else if ((slot[k] = alloc(n))) {
+			slot[k][0] = slot[k][n - 1] = 1;	/* touch it */
 		} else {
-			s->p = how == 1 ? api->calloc(1, n) :
-			       how == 2 ? api->memalign(align, n) :
-			       how == 3 ? api->realloc(NULL, n) :
-			       api->malloc(n);
-			if (!s->p)
-				die("malloc");
-			s->n = n;
-			s->tag = 0;
-			bad += how == 1 && !marked(s, 1);	/* zeroed? */
-			bad += how == 2 && (uintptr_t)s->p % align != 0;
-			s->tag = (unsigned char)(r >> 56);
-			mark(s, mix);
+			mt_die("malloc(%zu)", n);
 		}
 	}
-	for (i = 0; i < nslots; i++)
-		api->free(slot[i].p);
-	return bad;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void bench(long ops)
-{
-	double t0 = now(), tg, tm;
-
-	churn(&libc_api, ops, 42, 0);
-	tg = now() - t0;
-	t0 = now();
-	churn(&mini_api, ops, 42, 0);
-	tm = now() - t0;
-	printf("bench: %ld operations, sizes 16..65536, at most %d alive\n",
-	       ops, SLOTS);
-	printf("glibc: %.4f\n", tg);
-	printf("mini: %.4f\n", tm);
-	printf("ratio: %.2f (mini / glibc)\n", tm / tg);
-}
-
-static const struct api *stress_api;
-static long stress_ops, stress_bad;
-
-static void *stress_thread(void *arg)
-{
-	long bad = churn(stress_api, stress_ops, (uintptr_t)arg, 1);
-
-	__atomic_add_fetch(&stress_bad, bad, __ATOMIC_RELAXED);
-	return NULL;
-}
-
-/* THREADS threads churn while the main thread forks FORKS times. Each
- * child must be able to allocate at once: a lock left held at the fork
- * would hang it, and the alarm would kill it. */
-static void stress(const struct api *api, long ops)
-{
-	pthread_t t[THREADS];
-	int i, st, forks_ok = 0;
-	pid_t pid;
-
-	stress_api = api;
-	stress_ops = ops;
-	printf("stress: %d threads x %ld operations, %d forks, %s names\n",
-	       THREADS, ops, FORKS, api == &libc_api ? "libc" : "mm_");
-	fflush(stdout);
-	for (i = 0; i < THREADS; i++) {
-		errno = pthread_create(&t[i], NULL, stress_thread,
-				       (void *)(uintptr_t)(i + 1));
-		if (errno)
-			die("pthread_create");
+	for (i = 0; i < SLOTS; i++) {
+		release(slot[i]);
+		slot[i] = NULL;
 	}
-	for (i = 0; i < FORKS; i++) {
-		pid = fork();
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			alarm(5);
-			_exit(churn(api, 2000, (uint64_t)getpid(), 1) ? 1 : 0);
-		}
-		if (waitpid(pid, &st, 0) < 0)
-			die("waitpid");
-		forks_ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	}
-	for (i = 0; i < THREADS; i++)
-		pthread_join(t[i], NULL);
-	printf("forks ok: %d\n", forks_ok);
-	printf("faults found: %ld\n", stress_bad);
-	if (forks_ok != FORKS || stress_bad) {
-		printf("result: FAILED\n");
-		exit(1);
-	}
-	printf("result: ok\n");
 }
 
-/* --- 10c. main --------------------------------------------------------- */
-
-static void usage(FILE *f)
+/* Processor time for each: clock() counts this process's CPU seconds. */
+static void bench(long n_ops)
 {
-	fprintf(f, "usage: %s [--step] [--bench | --stress [--libc]] "
-		"[-n OPS]\n", prog);
-}
+	clock_t t0 = clock(), t1, t2;
 
-static void help(void)
-{
-	usage(stdout);
-	printf("\n"
-"A small malloc built on mmap: 1 MiB arenas cut into blocks with 16-byte\n"
-"headers, free lists by size class, splitting and coalescing, large\n"
-"blocks in mappings of their own. With no option it runs a scripted\n"
-"sequence and prints its arenas and free list after each stage.\n"
-"\n"
-"  --step      pause at each stage (also MEMTOUR_STEP=1)\n"
-"  --bench     time the same churn (malloc and free, sizes 16 B..64 KiB,\n"
-"              random free order, fixed seed) with glibc's and ours\n"
-"  --stress    %d threads churn (malloc, calloc, realloc, memalign) and\n"
-"              check every byte, while the main thread forks %d times\n"
-"  --libc      with --stress: call malloc, free, ... by their usual names\n"
-"              (ours under LD_PRELOAD=mini_malloc.so, else glibc's)\n"
-"  -n OPS      operations for --bench (1000000) or per thread for\n"
-"              --stress (200000)\n"
-"  -h, --help  this text\n"
-"\n"
-"The same file builds the LD_PRELOAD library:\n"
-"  cc -shared -fPIC -DMINI_MALLOC_LIB -o mini_malloc.so mini_malloc.c\n",
-	       THREADS, FORKS);
+	churn(malloc, free, n_ops);
+	t1 = clock();
+	churn(mm_malloc, mm_free, n_ops);
+	t2 = clock();
+	printf("bench: %ld calls of malloc or free, 16 to 65535 bytes, "
+	       "at most %d alive\n", n_ops, SLOTS);
+	printf("C library: %.4f s\n", (double)(t1 - t0) / CLOCKS_PER_SEC);
+	printf("mini_malloc: %.4f s\n", (double)(t2 - t1) / CLOCKS_PER_SEC);
+	printf("ratio: %.2f (mini_malloc / C library)\n",
+	       (double)(t2 - t1) / (double)(t1 - t0 ? t1 - t0 : 1));
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "step", no_argument, NULL, 's' },
-		{ "bench", no_argument, NULL, 'b' },
-		{ "stress", no_argument, NULL, 'S' },
-		{ "libc", no_argument, NULL, 'l' },
-		{ "ops", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *s = getenv("MEMTOUR_STEP");
-	int c, mode = 0, use_libc = 0;
-	unsigned long long ops = 0;
-	char *end;
-
-	if (s && *s && strcmp(s, "0") != 0)
-		step_mode = 1;
-	opterr = 0;	/* our own messages below, with prog */
-	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			step_mode = 1;
-			break;
-		case 'b':
-		case 'S':
-			if (mode && mode != c) {
-				fprintf(stderr, "%s: --bench and --stress "
-					"do not mix\n", prog);
-				usage(stderr);
-				return 2;
-			}
-			mode = c;
-			break;
-		case 'l':
-			use_libc = 1;
-			break;
-		case 'n':
-			errno = 0;
-			ops = strtoull(optarg, &end, 10);
-			if (*optarg < '0' || *optarg > '9' || *end || errno ||
-			    ops == 0 || ops > 1000000000) {
-				fprintf(stderr, "%s: bad number of "
-					"operations (1..1000000000): %s\n",
-					prog, optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'h':
-			help();
-			return 0;
-		case ':':
-			if (optopt && strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "%s: option '-%c' needs an "
-					"argument\n", prog, optopt);
-			else
-				fprintf(stderr, "%s: option '%s' needs an "
-					"argument\n", prog, argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		default:
-			if (optopt && strncmp(argv[optind - 1], "--", 2))
-				fprintf(stderr, "%s: unknown option '-%c'\n",
-					prog, optopt);
-			else
-				fprintf(stderr, "%s: unknown option '%s'\n",
-					prog, argv[optind - 1]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument: %s\n", prog,
-			argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if ((use_libc && mode != 'S') || (ops && !mode)) {
-		fprintf(stderr, "%s: --libc needs --stress, -n needs --bench "
-			"or --stress\n", prog);
-		usage(stderr);
-		return 2;
-	}
-	if (mode == 'b')
-		bench(ops ? (long)ops : 1000000);
-	else if (mode == 'S')
-		stress(use_libc ? &libc_api : &mini_api,
-		       ops ? (long)ops : 200000);
+	mt_init(argv);
+	options(argc, argv);
+	if (bench_ops)
+		bench(bench_ops);
 	else
 		demo();
 	return 0;
+}
+
+static void options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bench", no_argument, NULL, 'b' },
+		{ "ops", required_argument, NULL, 'n' },
+		MT_COMMON_OPTIONS
+	};
+	long n = 0;
+	int c;
+
+	mt_usage = "[--step] [--bench [-n OPS]]";
+	mt_help = "\n"
+"A small malloc on mmap: 1 MiB arenas cut into blocks with 16-byte\n"
+"headers, exact-size bins and a bitmap, large blocks in mappings of their\n"
+"own. Runs scripted calls and prints the arena's blocks after each.\n\n"
+"  --step         pause after each stage (also MEMTOUR_STEP=1)\n"
+"  --bench        time the same random malloc and free calls (16 B to\n"
+"                 64 KiB) with the C library's malloc and ours\n"
+"  -n, --ops OPS  calls for --bench (default 1000000)\n"
+"  -h, --help     this text\n";
+	while ((c = mt_getopt(argc, argv, "n:", longopts)) != -1)
+		switch (c) {
+		case 'b':
+			bench_ops = 1000000;
+			break;
+		case 'n':
+			n = (long)mt_count_arg("-n", optarg, 1, 1000000000);
+			break;
+		}
+	mt_no_operands(argc, argv);
+	if (n && !bench_ops)
+		mt_usage_error("-n needs --bench");
+	if (n)
+		bench_ops = n;
 }
 #endif /* MINI_MALLOC_LIB */
