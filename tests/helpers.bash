@@ -312,3 +312,47 @@ mt_libc() {
 		echo musl
 	fi
 }
+
+# --- reading a process's memory (added for layout.bats) ---------------------
+# mt_mem PID ADDR LEN: LEN bytes of PID's memory at ADDR, as hex pairs
+# ("61 20 6c ..."), read through /proc/PID/mem. The test's own shell opens
+# the file, so that it is the program's parent (Yama's ptrace_scope 1 lets
+# only an ancestor read it); fails when the file cannot be opened or read.
+mt_mem() {
+	local fd hex
+	{ exec {fd}<"/proc/$1/mem"; } 2>/dev/null || {
+		echo "cannot open /proc/$1/mem" >&2
+		return 1
+	}
+	hex=$(dd bs="$3" count=1 skip="$(($2))" iflag=skip_bytes \
+		<&"$fd" 2>/dev/null | od -An -v -tx1)
+	exec {fd}<&-
+	read -r -d '' -a hex <<<"$hex" || true
+	hex=${hex[*]}	# one line, single spaces
+	if [[ -z $hex ]]; then
+		echo "cannot read $3 bytes at $(mt_hex "$2") of pid $1" >&2
+		return 1
+	fi
+	echo "$hex"
+}
+
+# mt_mem_str PID ADDR LEN: the text at ADDR, up to a NUL or LEN bytes.
+mt_mem_str() {
+	local hex b c s=''
+	hex=$(mt_mem "$@") || return 1
+	for b in $hex; do
+		[[ $b == 00 ]] && break
+		printf -v c "\\x$b"
+		s+=$c
+	done
+	echo "$s"
+}
+
+# mt_mem_long PID ADDR: the 8-byte little-endian number at ADDR (signed
+# decimal).
+mt_mem_long() {
+	local -a b
+	read -r -a b <<<"$(mt_mem "$1" "$2" 8)" || return 1
+	((${#b[@]} == 8)) || return 1
+	echo $((16#${b[7]}${b[6]}${b[5]}${b[4]}${b[3]}${b[2]}${b[1]}${b[0]}))
+}
