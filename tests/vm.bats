@@ -15,10 +15,12 @@ vm_row() {
 		"${2:-$MT_OUT}"
 }
 
-# Every line of the output is under 80 columns.
+# Every line of the output is under 80 columns (a pause line with a PID
+# of five digits: the kernel may hand out longer ones).
 vm_narrow() {
 	local long
-	long=$(awk 'length > 79' "${1:-$MT_OUT}")
+	long=$(awk '/^\[pause/ { gsub(/[0-9][0-9][0-9][0-9][0-9][0-9]+/, "12345") }
+		length > 79' "${1:-$MT_OUT}")
 	[[ -z $long ]] || { echo "lines over 79 columns: $long" >&2; false; }
 }
 
@@ -32,6 +34,21 @@ vm_human() {
 		u=$((u + 1))
 	done
 	echo "$b ${units[u]}"
+}
+
+# What strerror says for ERRNO in the C library of the program under test.
+vm_strerror() {
+	if [[ $(mt_libc "$PF") == musl ]]; then
+		case $1 in
+		ENOMEM) echo "Out of memory" ;;
+		EPERM) echo "Operation not permitted" ;;
+		esac
+	else
+		case $1 in
+		ENOMEM) echo "Cannot allocate memory" ;;
+		EPERM) echo "Operation not permitted" ;;
+		esac
+	fi
 }
 
 # minflt majflt VmRSS of PID, as one line.
@@ -86,7 +103,7 @@ vm_mem_count() {
 @test "page_faults: every row and total equals /proc/PID at its pause" {
 	local ps n nkb i a b r w got fa want tmpfs=0 cached
 	local -a at
-	local rows=(- "mapped A and B" "write A" "read B" "populate C"
+	local rows=(- - "write A" "read B" "populate C"
 		"MADV_DONTNEED A" "read A again" - "read the file"
 		"map, read again")
 	ps=$(mt_pagesize)
@@ -118,6 +135,7 @@ vm_mem_count() {
 				"${a#0x}-$(printf %x $((a + n * ps))) rw-p "* ]]
 			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
 			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
+			[[ $output == *"Rss: "*" 0 kB"* ]]
 			[[ $(mt_status_kb "$MT_PID" THP_enabled) == 0 ]]
 			;;
 		2)
@@ -266,6 +284,175 @@ the drop")
 	[[ $output == *"after the drop: 0 of 64"* ]]
 	read -r -a r <<<"$(vm_row "read the file" <(echo "$output"))"
 	((r[2] >= 1))
+}
+
+# --- thp ---------------------------------------------------------------------
+
+THP=/sys/kernel/mm/transparent_hugepage
+TP=$MT_TOP/vm/thp
+
+# The [selected] word of a sysfs mode file; empty if there is none.
+vm_sysfs_mode() {
+	sed -n 's/.*\[\([^]]*\)\].*/\1/p' "$1" 2>/dev/null
+}
+
+# The whole smaps line FIELD (VmFlags...) of the mapping of PID at ADDR.
+vm_smaps_line() {
+	local range
+	range=$(mt_maps_line "$1" "$2") || return 1
+	awk -v r="${range%% *}" -v f="$3:" '
+		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { inside = ($1 == r); next }
+		inside && $1 == f { print; exit }' "/proc/$1/smaps"
+}
+
+vm_vmstat() {
+	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' \
+		/proc/vmstat
+}
+
+@test "thp: help, usage errors, sizes that cannot wrap" {
+	local s
+	mt_common_checks "$TP" -s 2M
+	for s in 0 -1 +4M 12X 4MB '' ' 4M' 0x10 99999999999999999999 \
+		18446744073709551615 18446744073709551615G 2T; do
+		mt_run 2 "$TP" -s "$s"
+		[[ $stderr == "thp: -s: bad size '$s' (1 to 1099511627776"* ]] ||
+			false
+	done
+	mt_run 2 "$TP" -s 1T
+	[[ $stderr == "thp: -s: 1099511627776 bytes is more than 32 huge"* ]]
+	mt_run 2 "$TP" -s
+	[[ $stderr == "thp: option '-s' needs an argument"* ]]
+	mt_run 2 "$TP" extra
+}
+
+# Lines: page size, huge page size, THP mode, defrag, region size, both
+# regions' address, chunk table, faults, Rss, AnonHugePages and the
+# "no huge page here" reason; the MAP_HUGETLB lines.
+@test "thp: faults, Rss and AnonHugePages agree with the kernel" {
+	local ps hp top pmd mode size a n f0 f1 f2 f3 fb0 fb1 w rows nr free
+	ps=$(mt_pagesize)
+	[[ -r $THP/hpage_pmd_size ]] || skip "no THP in this kernel"
+	hp=$(<"$THP/hpage_pmd_size")
+	top=$(vm_sysfs_mode "$THP/enabled")
+	pmd=$(vm_sysfs_mode "$THP/hugepages-$((hp / 1024))kB/enabled")
+	mode=$top
+	[[ -z $pmd || $pmd == inherit ]] || mode=$pmd
+	size=$((4 * hp))
+	mt_start "$TP"
+	mt_wait_pause 1
+	mt_try 1
+	a=$(mt_out_field "MADV_HUGEPAGE region")
+	# Its own mapping, aligned, marked hg, nothing in it yet.
+	[[ $(mt_maps_line "$MT_PID" "$a") == \
+		"${a#0x}-$(printf %x $((a + size))) rw-p "* ]]
+	((a % hp == 0))
+	vm_smaps_line "$MT_PID" "$a" VmFlags | grep -qw hg
+	[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
+	[[ $output == *"VmFlags:"*" hg"* ]]
+	f0=$(mt_stat_field "$MT_PID" 10)
+	fb0=$(vm_vmstat thp_fault_fallback)
+	mt_resume
+	mt_wait_pause 2
+	mt_try 2
+	f1=$(mt_stat_field "$MT_PID" 10)
+	fb1=$(vm_vmstat thp_fault_fallback)
+	n=$(mt_smaps_kb "$MT_PID" "$a" AnonHugePages)
+	[[ $(mt_out_field Rss) == "$size ($(vm_human $size))" ]]
+	[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == $((size / 1024)) ]]
+	[[ $(mt_out_field AnonHugePages) == "$((n * 1024)) ($(vm_human \
+$((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
+	[[ $output == *"AnonHugePages:"*" $n kB"* ]]
+	[[ $(mt_out_field faults) == \
+		"$((f1 - f0)) for $((size / ps)) small pages" ]] || {
+		echo "faults: $(mt_out_field faults), /proc $((f1 - f0))" >&2
+		false
+	}
+	mt_resume
+	mt_wait_pause 3
+	mt_try 3
+	f2=$(mt_stat_field "$MT_PID" 10)
+	a=$(mt_out_field "MADV_NOHUGEPAGE region")
+	((a % hp == 0))
+	vm_smaps_line "$MT_PID" "$a" VmFlags | grep -qw nh
+	[[ $(mt_smaps_kb "$MT_PID" "$a" AnonHugePages) == 0 ]]
+	[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == $((size / 1024)) ]]
+	[[ $output == *"Rss:"*" $((size / 1024)) kB"* ]]
+	mt_resume
+	mt_wait_pause 4
+	f3=$(mt_stat_field "$MT_PID" 10)
+	nr=$(awk '$1 == "HugePages_Total:" { print $2 }' /proc/meminfo)
+	free=$(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo)
+	mt_try 4
+	if grep -q '^hugetlb region: ' "$MT_OUT"; then
+		a=$(mt_out_field "hugetlb region")
+		w=$(mt_smaps_kb "$MT_PID" "$a" KernelPageSize)
+		[[ $(sed -n 's/^KernelPageSize: //p' "$MT_OUT") == "$w kB" ]]
+		[[ $output == *"KernelPageSize:"*" $w kB"* ]]
+		w=$(mt_smaps_kb "$MT_PID" "$a" Private_Hugetlb)
+		[[ $(mt_out_field Private_Hugetlb) == "$w kB (not in Rss)" ]]
+		[[ $output == *"Private_Hugetlb:"*" $w kB"* ]]
+		[[ $(sed -n 's/^faults: \(.*\) for .*/\1/p' "$MT_OUT" |
+			tail -1) == $((f3 - f2)) && $((f3 - f2)) == 1 ]]
+		nr=$((nr)) free=$((free + 1))
+	else
+		[[ $output == *"HugePages_Total:"*" $nr"* ]]
+		grep -q "^  mmap of [0-9]* ([0-9]* MiB): $(vm_strerror ENOMEM)$" \
+			"$MT_OUT"
+		grep -q 'echo 4 > /proc/sys/vm/nr_hugepages$' "$MT_OUT"
+	fi
+	[[ $(mt_out_field "MAP_HUGETLB") == \
+		"pool of $nr pages, $free free (vm.nr_hugepages)" ]]
+	mt_finish
+	((MT_STATUS == 0))
+	vm_narrow
+
+	[[ $(mt_out_field "page size") == "$ps" ]]
+	[[ $(mt_out_field "huge page size") == "$hp ($(vm_human "$hp"))" ]]
+	[[ $(mt_out_field "THP mode") == \
+		"$mode (enabled: $top, $((hp / 1024)) kB size: ${pmd:-no switch})" ]]
+	[[ $(mt_out_field defrag) == \
+		"$(vm_sysfs_mode "$THP/defrag") (with no free huge block"* ]]
+	[[ $(mt_out_field "region size") == "$size ($(vm_human $size))" ]]
+	# The chunk rows add up to the faults, one table per region.
+	rows=$(awk '/^chunk/ { t++ } t && $2 ~ /^0x/ { s[t] += $3 }
+		END { print s[1] + 0, s[2] + 0 }' "$MT_OUT")
+	[[ $rows == "$((f1 - f0)) $((size / ps))" ]]
+	# The MADV_NOHUGEPAGE region: a fault a small page, exactly.
+	[[ $(sed -n 's/^faults: //p' "$MT_OUT" | sed -n 2p) == \
+		"$((size / ps)) for $((size / ps)) small pages" ]]
+	((f2 - f1 >= size / ps))
+	# The MADV_HUGEPAGE region got huge pages where the mode allows,
+	# one fault each, unless the kernel found no free huge block
+	# (thp_fault_fallback grew) and said so.
+	if [[ $mode == never ]]; then
+		((n == 0))
+		grep -q '^no huge page here: the mode is never$' "$MT_OUT"
+		grep -q "^  as root: echo madvise > $THP/" "$MT_OUT"
+	elif ((n * 1024 == size)); then
+		((f1 - f0 == 4))
+		[[ $(grep -c ' 1  one huge page$' "$MT_OUT") == 4 ]]
+		grep -q '^no huge page here' "$MT_OUT" && false
+	else
+		((fb1 > fb0))
+		grep -q '^no huge page here: no free 2 MiB block' "$MT_OUT"
+	fi
+	case $mode in
+	always) grep -q '^  always: every anonymous region' "$MT_OUT" ;;
+	madvise) grep -q '^  madvise: only regions marked' "$MT_OUT" ;;
+	never) grep -q '^  never: no region gets huge pages' "$MT_OUT" ;;
+	esac
+}
+
+# Lines: "region size" after -s rounds up to whole huge pages.
+@test "thp: -s rounds up to whole huge pages" {
+	local hp
+	[[ -r $THP/hpage_pmd_size ]] || skip "no THP in this kernel"
+	hp=$(<"$THP/hpage_pmd_size")
+	mt_run 0 "$TP" -s $((hp + 1))
+	[[ $(mt_out_field "region size" <(echo "$output")) == \
+		"$((2 * hp)) ($(vm_human $((2 * hp))))" ]]
+	[[ $(grep -c '^    1  0x' <<<"$output") == 2 ]]
 }
 
 # ======== old tests below, being replaced ========
@@ -906,234 +1093,6 @@ num() {
 	local v
 	v=$(mt_out_field "$1")
 	echo "${v%% *}"
-}
-
-# --- thp -------------------------------------------------------------------
-
-@test "thp: --help exits 0, usage errors exit 2" {
-	local p=$MT_TOP/vm/thp s
-	run -0 "$p" --help
-	[[ $output == usage:* ]]
-	run -2 --separate-stderr "$p" --bogus
-	[[ $stderr == "thp: unknown option '--bogus'"*usage:* ]]
-	run -2 --separate-stderr "$p" -s
-	[[ $stderr == "thp: option '-s' needs an argument"*usage:* ]]
-	run -2 "$p" extra
-	for s in 0 -1 +4M 12X 4MB '' ' 4M' 1T 0x10 99999999999999999999 \
-		18446744073709551615G 1048576G; do
-		run -2 "$p" -s "$s"
-		[[ $output == "thp: "* ]] || false
-	done
-	run -2 "$p" --size=
-}
-
-@test "thp: faults, AnonHugePages and the mode agree with the kernel" {
-	local ps hp mode addr naddr line size f0 f1 f2 f3 j0 j1 j2 j3
-	local ahp rss nahp nrss a0 a1 b0 b1 a2 a3 b2 b3 nr over rb nrb
-	local thpst pmd
-	ps=$(mt_pagesize)
-	hp=$(cat "$THP/hpage_pmd_size" 2>/dev/null) || skip "no THP in kernel"
-	mode=$(thp_effective "$hp")
-
-	mt_start "$MT_TOP/vm/thp"
-	mt_wait_pause 1
-	addr=$(num huge_region)
-	rb=$(mt_smaps_kb "$MT_PID" "$addr" Rss)
-	thpst=$(mt_status_kb "$MT_PID" THP_enabled) || thpst=
-	f0=$(mt_stat_field "$MT_PID" 10)
-	j0=$(mt_stat_field "$MT_PID" 12)
-	a0=$(vmstat thp_fault_alloc)
-	b0=$(vmstat thp_fault_fallback)
-	mt_resume
-	mt_wait_pause 2
-	f1=$(mt_stat_field "$MT_PID" 10)
-	j1=$(mt_stat_field "$MT_PID" 12)
-	a1=$(vmstat thp_fault_alloc)
-	b1=$(vmstat thp_fault_fallback)
-	size=$(num region_size)
-	# The region is one mapping of its own, aligned to the huge page.
-	line=$(mt_maps_line "$MT_PID" "$addr")
-	[[ $(mt_hex "$((16#${line%%-*}))") == "$addr" ]]
-	line=${line%% *}
-	(( 16#${line#*-} - 16#${line%-*} == size ))
-	(( addr % hp == 0 && size % hp == 0 && size > 0 ))
-	ahp=$(mt_smaps_kb "$MT_PID" "$addr" AnonHugePages)
-	rss=$(mt_smaps_kb "$MT_PID" "$addr" Rss)
-	mt_resume
-	mt_wait_pause 3
-	naddr=$(num nohuge_region)
-	nrb=$(mt_smaps_kb "$MT_PID" "$naddr" Rss)
-	a2=$(vmstat thp_fault_alloc)
-	b2=$(vmstat thp_fault_fallback)
-	f2=$(mt_stat_field "$MT_PID" 10)
-	j2=$(mt_stat_field "$MT_PID" 12)
-	mt_resume
-	mt_wait_pause 4
-	f3=$(mt_stat_field "$MT_PID" 10)
-	j3=$(mt_stat_field "$MT_PID" 12)
-	a3=$(vmstat thp_fault_alloc)
-	b3=$(vmstat thp_fault_fallback)
-	nahp=$(mt_smaps_kb "$MT_PID" "$naddr" AnonHugePages)
-	nrss=$(mt_smaps_kb "$MT_PID" "$naddr" Rss)
-	line=$(mt_maps_line "$MT_PID" "$naddr")
-	[[ $(mt_hex "$((16#${line%%-*}))") == "$naddr" ]]
-	mt_resume
-	mt_wait_pause 5
-	nr=$(cat /proc/sys/vm/nr_hugepages)
-	over=$(cat /proc/sys/vm/nr_overcommit_hugepages)
-	mt_finish
-	[[ $MT_STATUS == 0 ]]
-	vm_narrow "$MT_OUT"
-
-	# The settings, read by the test from sysfs and getconf.
-	[[ $(num page_size) == "$ps" ]]
-	[[ $(num hpage_pmd_size) == "$hp" ]]
-	[[ $(num thp_enabled) == "$(sysfs_mode "$THP/enabled")" ]]
-	[[ $(num thp_defrag) == "$(sysfs_mode "$THP/defrag")" ]]
-	[[ $(num thp_effective) == "$mode" ]]
-	pmd=$(sysfs_mode "$THP/hugepages-$((hp / 1024))kB/enabled")
-	[[ $(num thp_pmd_size_enabled) == "$pmd" ]]
-	# THP_enabled in status (5.0+) is 0 under PR_SET_THP_DISABLE.
-	[[ -z $thpst ]] ||
-		[[ $(num process_thp_disabled) == "$( ((thpst)) && echo no ||
-			echo yes)" ]]
-
-	# Fault counts: /proc/PID/stat deltas between the pauses.
-	[[ $(num huge_faults) == $((f1 - f0)) ]]
-	[[ $(num huge_major_faults) == $((j1 - j0)) ]]
-	[[ $(num nohuge_faults) == $((f3 - f2)) ]]
-	[[ $(num nohuge_major_faults) == $((j3 - j2)) ]]
-	# Without huge pages: one fault per small page.
-	(( f3 - f2 == size / ps ))
-	# The chunk tables (one row per huge page) add up to those counts.
-	[[ $(awk '/^--- 1/ { t = 1 } /^--- 2/ { t = 2 } /^--- 3/ { t = 0 }
-		t && $2 ~ /^0x/ { s[t] += $3 }
-		END { print s[1] + 0, s[2] + 0 }' \
-		"$MT_OUT") == "$((f1 - f0)) $((f3 - f2))" ]]
-	[[ $(num huge_faults_per_hpage) == $(((f1 - f0) / (size / hp))) ]]
-	[[ $(mt_out_field nohuge_faults_per_hpage) == "$((hp / ps))"* ]]
-
-	# smaps of each mapping, read by the test at the pause.
-	[[ $(num huge_anon_huge_pages) == $((ahp * 1024)) ]]
-	[[ $(num huge_rss) == $((rss * 1024)) ]]
-	[[ $(num nohuge_anon_huge_pages) == $((nahp * 1024)) ]]
-	[[ $(num nohuge_rss) == $((nrss * 1024)) ]]
-	[[ $(num huge_rss_before) == $((rb * 1024)) ]]
-	[[ $(num nohuge_rss_before) == $((nrb * 1024)) ]]
-	[[ $(mt_out_field huge_hpages) == \
-		"$((ahp * 1024 / hp)) of $((size / hp))" ]]
-	[[ $(mt_out_field nohuge_hpages) == "0 of $((size / hp))" ]]
-	(( nahp == 0 && rss * 1024 == size && nrss * 1024 == size ))
-
-	# System-wide THP counters: the program read them inside the
-	# test's window, so its deltas are no larger than the test's, and
-	# at least as large as the huge pages this process got.
-	(( $(num huge_thp_fault_alloc_delta) <= a1 - a0 ))
-	(( $(num huge_thp_fault_alloc_delta) >= ahp * 1024 / hp ))
-	(( $(num huge_thp_fault_fallback_delta) <= b1 - b0 ))
-	(( $(num nohuge_thp_fault_alloc_delta) <= a3 - a2 ))
-	(( $(num nohuge_thp_fault_fallback_delta) <= b3 - b2 ))
-
-	if [[ $mode == always || $mode == madvise ]] &&
-		[[ $(num process_thp_disabled) == no ]]; then
-		if (( ahp > 0 && ahp * 1024 % hp == 0 )); then
-			# All huge: one fault per huge page.
-			if (( ahp * 1024 == size )); then
-				(( f1 - f0 == size / hp ))
-			fi
-		else
-			[[ $(num huge_fallback) == yes ]]
-			grep -q '^fallback_reason: .' "$MT_OUT"
-		fi
-		if (( ahp * 1024 == size )); then
-			[[ $(num huge_fallback) == no ]]
-		fi
-	elif [[ $mode == never ]]; then
-		(( ahp == 0 ))
-		grep -q "^thp_note: THP is 'never'" "$MT_OUT"
-		[[ $(num huge_fallback) == yes ]]
-		[[ $(mt_out_field fallback_reason) == *never* ]]
-	fi
-
-	# MAP_HUGETLB: with no pool the program explains nr_hugepages.
-	[[ $(num nr_hugepages) == "$nr" ]]
-	[[ $(num nr_overcommit_hugepages) == "$over" ]]
-	if grep -q '^Hugepagesize:' /proc/meminfo; then
-		[[ $(num hugetlb_page_size) == $(($(awk \
-			'$1 == "Hugepagesize:" { print $2 }' /proc/meminfo) \
-			* 1024)) ]]
-	fi
-	if (( nr == 0 && over == 0 )); then
-		[[ $(mt_out_field hugetlb_mmap) == failed:* ]]
-		grep -q '^hugetlb_why: nr_hugepages is 0' "$MT_OUT"
-		grep -q 'echo 4 > /proc/sys/vm/nr_hugepages' "$MT_OUT"
-	fi
-	grep -q '^timing: skipped' "$MT_OUT"
-}
-
-@test "thp: MAP_HUGETLB page agrees with smaps when the pool has pages" {
-	local nr addr n f0 f1
-	nr=$(cat /proc/sys/vm/nr_hugepages)
-	(( nr > 0 )) || skip "vm.nr_hugepages is 0 (explanation tested above)"
-	mt_start "$MT_TOP/vm/thp"
-	for n in 1 2 3; do
-		mt_wait_pause "$n"
-		mt_resume
-	done
-	mt_wait_pause 4
-	f0=$(mt_stat_field "$MT_PID" 10)
-	mt_resume
-	mt_wait_pause 5
-	f1=$(mt_stat_field "$MT_PID" 10)
-	if [[ $(mt_out_field hugetlb_mmap) != ok ]]; then
-		mt_finish
-		grep -q '^hugetlb_why: ' "$MT_OUT"
-		return 0
-	fi
-	addr=$(num hugetlb_region)
-	[[ $(num hugetlb_kernel_page_size) == \
-		$(($(mt_smaps_kb "$MT_PID" "$addr" KernelPageSize) * 1024)) ]]
-	[[ $(num hugetlb_private) == \
-		$(($(mt_smaps_kb "$MT_PID" "$addr" Private_Hugetlb) * 1024)) ]]
-	mt_finish
-	[[ $MT_STATUS == 0 ]]
-	[[ $(num hugetlb_faults) == $((f1 - f0)) ]]
-	[[ $(num hugetlb_faults) == 1 ]]
-}
-
-@test "thp: --time -s rounds up, counts its faults, says timings are noisy" {
-	local ps hp f0 f1 n a0 a1 size
-	ps=$(mt_pagesize)
-	hp=$(cat "$THP/hpage_pmd_size" 2>/dev/null) ||
-		hp=$((ps * ps / 8))
-	mt_start "$MT_TOP/vm/thp" --time -s 3M
-	for n in 1 2 3 4; do
-		mt_wait_pause "$n"
-		mt_resume
-	done
-	mt_wait_pause 5
-	f0=$(mt_stat_field "$MT_PID" 10)
-	a0=$(vmstat thp_fault_alloc)
-	mt_resume
-	mt_wait_pause 6
-	f1=$(mt_stat_field "$MT_PID" 10)
-	a1=$(vmstat thp_fault_alloc)
-	mt_finish
-	[[ $MT_STATUS == 0 ]]
-	vm_narrow "$MT_OUT"
-	# 3 MiB rounded up to whole huge pages.
-	size=$(((3145728 + hp - 1) / hp * hp))
-	[[ $(num timing_size) == "$size" ]]
-	[[ $(num timing_faults_total) == $((f1 - f0)) ]]
-	# Small pages: one fault per page touched, in every pass.
-	[[ $(awk '/^faults per touch/ { print $5 }' "$MT_OUT") == \
-		$((size / ps)) ]]
-	# The huge pages the 5 huge passes got, at least, were allocated by
-	# THP faults: the system-wide counter grew by that much.
-	(($(num timing_huge_pages_min) / hp * 5 <= a1 - a0))
-	grep -q '^timing_note: timings are noisy on a VM' "$MT_OUT"
-	grep -q '^first touch (ms) ' "$MT_OUT"
-	grep -q '^random reads (ms) ' "$MT_OUT"
 }
 
 # --- smaps_dirty -----------------------------------------------------------

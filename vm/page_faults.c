@@ -63,15 +63,6 @@ static void row(const char *step, size_t pages, const char *what)
 		pause_ps(what);
 }
 
-static void warm(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* One byte a page. volatile: every access happens, they are the lesson. */
 static void write_pages(char *base, char v)
 {
@@ -130,20 +121,17 @@ static void anonymous(void)
 	size_t zeros;
 	long rss_b;
 
-	printf("region A: %p\nregion B: %p\n\n", (void *)a, (void *)b);
-	printf("%-16s %6s %6s %6s %9s %7s %9s", "step", "pages", "minor",
+	printf("region A: %p\nregion B: %p\n", (void *)a, (void *)b);
+	printf("\n%-16s %6s %6s %6s %9s %7s %9s\n", "step", "pages", "minor",
 	       "major", "minflt", "majflt", "rss kB");
-	/* Fault in what a row and a pause use (reader buffers, libc's
-	 * code) now, so that the totals a row prints are those at its
-	 * pause: the program's own code faults too, the first time. */
-	mt_smaps_kb(a, "Rss");
-	warm("%s", "");
-	putchar('\n');
-	fflush(stdout);
-	if (read(STDIN_FILENO, NULL, 0) < 0 || getpid() < 0)
-		mt_die("read");
+	/* The first row, the first pause and the smaps reader fault in
+	 * their own code and buffers: from here on the totals a row
+	 * prints are those at its pause. */
 	start();
-	row("mapped A and B", 0, "mapped A and B");
+	row("mapped A and B", 0, NULL);
+	mt_smaps_kb(a, "Rss");
+	mt_pause("mapped; try: grep -A4 '^%lx-' /proc/%d/smaps",
+		 (unsigned long)(uintptr_t)a, (int)getpid());
 	start();
 	write_pages(a, (char)0xa5);
 	row("write A", npages, "wrote A");
