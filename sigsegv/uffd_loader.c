@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/* uffd_loader.c - demand paging in user space the kernel's way:
+ * userfaultfd(2) hands each missing-page fault to a thread of ours
+ *
+ * demand_loader bends SIGSEGV into a page loader. Linux has an interface
+ * made for this job: register a region with a userfaultfd, and a touch of
+ * a page that is not there yet does not raise a signal. The faulting
+ * thread sleeps; the kernel puts a message on the userfaultfd; a handler
+ * thread reads it, fills the page from the file with UFFDIO_COPY (the
+ * kernel allocates the page, copies our bytes in, maps it and wakes the
+ * faulting thread). No mprotect, no signal frame, no async-signal rules:
+ * the handler is an ordinary thread. QEMU's post-copy live migration and
+ * CRIU's lazy restore fetch pages over the network this way.
+ *
+ * An ordinary user may use it for user-mode faults only
+ * (UFFD_USER_MODE_ONLY, Linux 5.11, asked for here) unless the sysctl
+ * vm.unprivileged_userfaultfd is 1; /dev/userfaultfd (Linux 6.1) is the
+ * other way in; seccomp may refuse it. Refused, it says why and exits 1.
+ *
+ * Run:   sigsegv/uffd_loader --pages 0,3 FILE --step   (Rss grows)
+ */
+#include "../res/memtour.h"	/* first: it defines _GNU_SOURCE */
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1	/* Linux 5.11; older headers lack it */
+#endif
+
+static size_t window = 1;	/* --around: pages copied per fault */
+static size_t list[64], nlist;	/* --pages */
+static enum { AUTO, CAT, PAGES, TOUCH } mode;	/* AUTO: by the size */
+static int crash;
+static const char *path;
+static void options(int argc, char **argv);
+
+static char *region, *buf;	/* the registered region; a staging buffer */
+static size_t region_len, ps;
+static int fd, uffd;
+static long faults, pages_loaded;	/* written by the handler thread */
+
+/* Why userfaultfd(2) failed with err, as far as this process can see. */
+static void __attribute__((noreturn)) refused(int err)
+{
+	struct mt_lines l;
+	const char *s = NULL, *seccomp = "?";
+
+	if (mt_lines_open(&l, "/proc/self/status") == 0)
+		while ((s = mt_lines_next(&l)))
+			if (strncmp(s, "Seccomp:", 8) == 0)
+				break;
+	seccomp = s ? s + 8 + strspn(s + 8, " \t") : seccomp;
+	s = mt_lines_open(&l, "/proc/sys/vm/unprivileged_userfaultfd") == 0
+		    ? mt_lines_next(&l) : NULL;
+	fprintf(stderr, "%s: userfaultfd: %s\n%s: cannot load pages through "
+		"userfaultfd here:\n  vm.unprivileged_userfaultfd: %s (0: an "
+		"ordinary user gets user-mode faults only)\n  seccomp: %s (0: "
+		"off, 2: a filter that may refuse the call)\n", mt_prog,
+		strerror(err), mt_prog, s ? s : "not present", seccomp);
+	fprintf(stderr, "  /dev/userfaultfd: %s\n  %s\n",
+		access("/dev/userfaultfd", R_OK | W_OK) == 0 ? "usable" :
+		errno == ENOENT ? "absent (Linux 6.1 on)" :
+		"not usable by this user", err == ENOSYS ?
+		"ENOSYS: the kernel has no CONFIG_USERFAULTFD, or seccomp "
+		"hides it" : "to enable: sysctl -w vm.unprivileged_userfaultfd"
+		"=1, or give access to /dev/userfaultfd");
+	exit(MT_EXIT_FAIL);
+}
+
+/* A userfaultfd for faults in user mode, or why there is none. */
+static int open_uffd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int u = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+
+	if (u < 0 && errno == EINVAL)	/* before 5.11: no such flag */
+		u = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (u < 0)
+		refused(errno);
+	if (ioctl(u, UFFDIO_API, &api) < 0)
+		mt_die("UFFDIO_API");
+	return u;
+}
+
+/* The handler thread: an ordinary thread, any call allowed. */
+static void *serve(void *arg)
+{
+	struct uffd_msg m;
+	struct uffdio_copy c;
+	size_t off, len, done;
+	ssize_t n;
+
+	(void)arg;
+	for (;;) {
+		n = read(uffd, &m, sizeof(m));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(m))
+			mt_die("read userfaultfd");
+		if (m.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		off = (size_t)(m.arg.pagefault.address - (uintptr_t)region) /
+		      ps / window * window * ps;
+		len = region_len - off < window * ps ? region_len - off :
+						       window * ps;
+		memset(buf, 0, len);	/* past the end of file: zeros */
+		for (done = 0; done < len; done += (size_t)n)
+			if ((n = pread(fd, buf + done, len - done,
+				       (off_t)(off + done))) <= 0)
+				break;
+		__atomic_add_fetch(&faults, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&pages_loaded, (long)(len / ps),
+				   __ATOMIC_SEQ_CST);
+		c = (struct uffdio_copy){ .dst = (uintptr_t)region + off,
+					  .src = (uintptr_t)buf, .len = len };
+		if (ioctl(uffd, UFFDIO_COPY, &c) < 0 && errno != EEXIST)
+			mt_die("UFFDIO_COPY");	/* copies, maps, wakes */
+	}
+	return NULL;
+}
+
+/* Read the file through the region, as demand_loader does. */
+static void read_through(size_t size, FILE *rep)
+{
+	size_t i, k, n = region_len / ps;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; (mode == CAT || mode == TOUCH) && i < n; i++) {
+		(void)*(volatile char *)(region + i * ps);	/* fault */
+		if (mode == CAT)
+			fwrite(region + i * ps, 1, size - i * ps < ps ?
+				       size - i * ps : ps, stdout);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (mode == TOUCH)
+		fprintf(rep, "time per page: %.1f ns\n",
+			((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+			 (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n);
+	if (mode != PAGES)
+		return;
+	if (!nlist)		/* the first and the last page */
+		list[nlist++] = 0, list[nlist++] = n - 1;
+	fprintf(rep, "%8s  %-18s  %s\n", "page", "address", "first bytes");
+	for (k = 0; k < nlist; k++) {
+		unsigned char *p = (unsigned char *)region + list[k] * ps;
+
+		if (list[k] >= n)
+			mt_fail("--pages: page %zu is past the last page, %zu",
+				list[k], n - 1);
+		fprintf(rep, "%8zu  0x%-16lx ", list[k], (unsigned long)p);
+		for (i = 0; i < 8 && list[k] * ps + i < size; i++)
+			fprintf(rep, " %02x", p[i]);	/* faults at i 0 */
+		fputc('\n', rep);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static char self[PATH_MAX];
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	pthread_t t;
+	struct stat st;
+	FILE *rep;
+
+	mt_init(argv);
+	options(argc, argv);
+	ps = mt_pagesize();
+	if (!path) {		/* our own executable */
+		if (readlink("/proc/self/exe", self, PATH_MAX - 1) < 0)
+			mt_die("readlink /proc/self/exe");
+		path = self;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+		mt_die("open %s", path);
+	if (!S_ISREG(st.st_mode))
+		mt_fail("%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory:"
+			" give a regular file" : "not a regular file: only a "
+			"file has a size to reserve");
+	if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
+		mt_fail("%s: too big for this machine's address space", path);
+	if (mode == AUTO)
+		mode = path != self && st.st_size <= 1024 * 1024 ? CAT : PAGES;
+	rep = mode == CAT ? stderr : stdout;	/* in cat, stdout: the file */
+	fprintf(rep, "file: %s\nfile size: %jd (%s)\npage size: %zu\n", path,
+		(intmax_t)st.st_size, mt_human((uint64_t)st.st_size), ps);
+	if (st.st_size == 0) {
+		fprintf(rep, "nothing to load: the file is empty\n");
+		return 0;
+	}
+
+	uffd = open_uffd();
+	region_len = mt_page_round((size_t)st.st_size);
+	region = mmap(NULL, region_len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	buf = mmap(NULL, window * ps, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (region == MAP_FAILED || buf == MAP_FAILED)
+		mt_die("mmap %zu bytes", region_len);
+	reg.range = (struct uffdio_range){ (uintptr_t)region, region_len };
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		mt_die("UFFDIO_REGISTER");
+	if ((errno = pthread_create(&t, NULL, serve, NULL)) != 0)
+		mt_die("pthread_create");
+	fprintf(rep, "region: 0x%lx-0x%lx, %zu (%s), %zu pages\n",
+		(unsigned long)region, (unsigned long)(region + region_len),
+		region_len, mt_human(region_len), region_len / ps);
+	fprintf(rep, "window: %zu page%s\n", window, window > 1 ? "s" : "");
+	fflush(rep);
+	mt_pause("region registered, no page present; try: grep -A4 '^%lx-' "
+		 "/proc/%d/smaps", (unsigned long)region, (int)getpid());
+
+	read_through((size_t)st.st_size, rep);
+	mt_check_stdout();
+	fprintf(rep, "faults taken: %ld\npages loaded: %ld\n",
+		__atomic_load_n(&faults, __ATOMIC_SEQ_CST),
+		__atomic_load_n(&pages_loaded, __ATOMIC_SEQ_CST));
+	/* Rss of the region's smaps entry: uffd regions never merge. */
+	fprintf(rep, "pages present: %ld\n",
+		mt_smaps_kb(region, "Rss") * 1024 / (long)ps);
+	fflush(rep);
+	mt_pause("%ld pages copied in; try: grep -A4 '^%lx-' /proc/%d/smaps",
+		 __atomic_load_n(&pages_loaded, __ATOMIC_SEQ_CST),
+		 (unsigned long)region, (int)getpid());
+	if (crash) {
+		char *volatile outside = (char *)(uintptr_t)16;
+
+		fprintf(rep, "access: read 0x10, outside the region\n");
+		fflush(rep);
+		(void)*(volatile char *)outside;
+	}
+	return 0;
+}
+
+/* --pages 0,5,9: page numbers, at most 64. */
+static void parse_pages(char *arg)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(arg, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (nlist == sizeof(list) / sizeof(list[0]))
+			mt_usage_error("--pages: more than 64 pages");
+		list[nlist++] = mt_count_arg("--pages", tok, 0, SIZE_MAX / 2);
+	}
+	if (!nlist)
+		mt_usage_error("--pages: no page number in '%s'", arg);
+}
+
+static void options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "around", required_argument, NULL, 'a' },
+		{ "pages", required_argument, NULL, 'p' },
+		{ "touch", no_argument, NULL, 't' },
+		{ "crash", no_argument, NULL, 'C' },
+		MT_COMMON_OPTIONS
+	};
+	int c, modes = 0;
+
+	mt_usage = "[-a N] [-p LIST | -t] [--crash] [--step] [FILE]";
+	mt_help = "\nLoad FILE (default: this program) into a region\n"
+		  "registered with userfaultfd, a handler thread copying each\n"
+		  "missing page in, and read it through the region: print it\n"
+		  "when it is 1 MiB or less (the report then goes to stderr),\n"
+		  "else touch its first and last page.\n\n"
+		  "  -a, --around N   pages copied per fault (1 to 512)\n"
+		  "  -p, --pages LIST touch only these pages: 0,5,9\n"
+		  "  -t, --touch      touch every page; print the time per page\n"
+		  "      --crash      then read 0x10, outside the region\n"
+		  "      --step       pause at each step (also MEMTOUR_STEP=1)\n"
+		  "  -h, --help       this text\n";
+	while ((c = mt_getopt(argc, argv, "a:p:t", longopts)) != -1)
+		switch (c) {
+		case 'a':
+			window = mt_count_arg("--around", optarg, 1, 512);
+			break;
+		case 'p':
+			parse_pages(optarg);
+			modes += mode != PAGES;
+			mode = PAGES;
+			break;
+		case 't':
+			modes += mode != TOUCH;
+			mode = TOUCH;
+			break;
+		case 'C':
+			crash = 1;
+			break;
+		}
+	if (modes > 1)
+		mt_usage_error("--pages and --touch: choose one");
+	if (optind < argc)
+		path = argv[optind++];
+	mt_no_operands(argc, argv);
+}
