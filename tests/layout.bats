@@ -321,3 +321,398 @@ check_layout() {
 	mt_run 2 bash -c '"$0" --svg "$1" >&-' "$LAYOUT" "$MT_TMP/map.svg"
 	[[ ! -e $MT_TMP/map.svg ]]
 }
+
+# --- aslr ---------------------------------------------------------------------
+
+KINDS=(text data heap stack library mmap vdso)
+
+# aslr_row KIND: "run1 run2 moved" from the table of $MT_OUT.
+aslr_row() {
+	awk -v k="$1" '$1 == k && NF == 4 { print $2, $3, $4 }' "$MT_OUT"
+}
+
+# The load base (decimal) of file $2 in process $1: its mapping at offset 0.
+file_base() {
+	local b
+	b=$(awk -v p="$2" '$6 == p && $3 ~ /^0+$/ {
+		sub(/-.*/, "", $1); print $1; exit }' "/proc/$1/maps")
+	[[ -n $b ]] || { echo "$2 is not mapped in pid $1" >&2; return 1; }
+	echo $((16#$b))
+}
+
+# Checks address $3 of kind $2 against the live run $1: the binary's base
+# plus nm, libc's base plus nm -D, [vdso] and AT_SYSINFO_EHDR, and what
+# /proc/PID/mem holds at the block, the local and the page.
+aslr_check_kind() {
+	local pid=$1 kind=$2 addr=$3 exe bias lib line v
+	exe=$(readlink "/proc/$pid/exe")
+	case $kind in
+	text | data)
+		bias=0
+		if LC_ALL=C readelf -hW "$exe" | grep -q 'Type:[[:space:]]*DYN'
+		then bias=$(file_base "$pid" "$exe"); fi
+		[[ $kind == text ]] && v='^child$' || v='^data_var$'
+		v=$(nm "$exe" | awk -v s="$v" '$3 ~ s { print $1; exit }')
+		[[ -n $v && $addr == "$(mt_hex $((bias + 16#$v)))" ]] ;;
+	heap)
+		[[ $(mt_mem_str "$pid" "$addr" 32) == "a heap block" ]]
+		if [[ $(mt_libc "$exe") == glibc ]]; then
+			[[ $(mt_maps_line "$pid" "$addr") == *' [heap]' ]]
+		fi ;;
+	stack)
+		[[ $(mt_mem_str "$pid" "$addr" 16) == "a local" ]]
+		[[ $(mt_maps_line "$pid" "$addr") == *' [stack]' ]] ;;
+	library)
+		line=$(mt_maps_line "$pid" "$addr")
+		lib=${line##* }
+		[[ $line == *' r-xp '* ]]
+		v=$(nm -D --defined-only "$lib" |
+			awk '$3 ~ /^printf(@|$)/ { print $1; exit }')
+		[[ -n $v ]]
+		[[ $addr == "$(mt_hex $(($(file_base "$pid" "$lib") + 16#$v)))" ]]
+		;;
+	mmap)
+		[[ $(mt_mem_str "$pid" "$addr" 16) == "an mmap page" ]]
+		(($addr % $(mt_pagesize) == 0))
+		read -r -a line <<<"$(mt_maps_line "$pid" "$addr")"
+		[[ ${line[1]} == rw-p && ${#line[@]} == 5 ]] ;;
+	vdso)
+		line=$(mt_maps_named "$pid" "[vdso]")
+		[[ $addr == "0x${line%%-*}" ]]
+		v=$(od -An -v -tx8 -w16 "/proc/$pid/auxv" |
+			awk '$1 ~ /^0*21$/ { sub(/^0+/, "", $2); print $2; exit }')
+		[[ $addr == "0x$v" ]] ;;
+	*) false ;;
+	esac || {
+		echo "run $pid: $kind $addr does not hold" >&2
+		return 1
+	}
+}
+
+# The table's moved column and "moved: N of 7", as the test counts them.
+aslr_check_moved() {
+	local kind r1 r2 moved n=0
+	for kind in "${KINDS[@]}"; do
+		read -r r1 r2 moved < <(aslr_row "$kind")
+		[[ $r1 == 0x* && $r2 == 0x* ]]
+		if [[ $r1 != "$r2" ]]; then
+			[[ $moved == yes ]]
+			n=$((n + 1))
+		else
+			[[ $moved == no ]]
+		fi
+	done
+	[[ $(mt_out_field moved) == "$n of 7" ]]
+	echo "$n"
+}
+
+@test "aslr: help, bad options, closed and full descriptors" {
+	mt_common_checks "$ASLR"
+	mt_run 2 "$ASLR" extra
+	[[ $stderr == "aslr: unexpected argument 'extra'"* ]]
+}
+
+@test "aslr --step <&-: does not wait, both runs end" {
+	# the whole output; the run pids of "run 1:" and "run 2:"
+	local p
+	mt_run 0 bash -c '"$0" --step <&-' "$ASLR"
+	[[ $output == *"[pause 1] pid "*"both runs alive; try: "* ]]
+	for p in 1 2; do
+		p=$(sed -n "s/^run $p: pid //p" <<<"$output")
+		[[ -n $p && ! -e /proc/$p/exe ]] || [[ $(cat "/proc/$p/stat" \
+			2>/dev/null) == *") Z "* ]]
+	done
+}
+
+@test "aslr: both runs alive at the pause; every address against the run" {
+	# "run N: pid P", the table, "moved: N of 7", the page-offset and the
+	# text-data lines, the [pause 1] line and its try: command
+	local n pid kind r ps dist line
+	local -a run1 run2
+	mt_start "$ASLR"
+	mt_wait_pause 1
+	for n in 1 2; do
+		pid=$(mt_out_field "run $n")
+		pid=${pid#pid }
+		# alive, our child, running this very binary
+		[[ $(readlink "/proc/$pid/exe") == "$(readlink -f "$ASLR")" ]]
+		(($(mt_stat_field "$pid" 4) == MT_PID))
+		for kind in "${KINDS[@]}"; do
+			read -r -a r <<<"$(aslr_row "$kind")"
+			aslr_check_kind "$pid" "$kind" "${r[n - 1]}"
+		done
+		eval "run$n=($pid)"
+	done
+	aslr_check_moved >/dev/null
+
+	# The try: command shows, for both runs, the lines holding each row.
+	[[ $(mt_pause_line 1) == *"try: cat /proc/{$run1,$run2}/maps" ]]
+	mt_try 1
+	for n in 1 2; do
+		pid=$(eval "echo \$run$n")
+		for kind in "${KINDS[@]}"; do
+			read -r -a r <<<"$(aslr_row "$kind")"
+			line=$(mt_maps_line "$pid" "${r[n - 1]}")
+			[[ $output == *"$line"* ]]
+		done
+	done
+
+	# Only whole pages move, except for the stack; text and data keep
+	# their distance.
+	ps=$(mt_pagesize)
+	if grep -q '^The kernel chose new bases' "$MT_OUT"; then
+		grep -q "keep their offset inside a page ($ps bytes)" "$MT_OUT"
+		for kind in text data heap library mmap vdso; do
+			read -r -a r <<<"$(aslr_row "$kind")"
+			(((r[0] ^ r[1]) % ps == 0))
+		done
+	fi
+	read -r -a r <<<"$(aslr_row text)"
+	read -r -a line <<<"$(aslr_row data)"
+	dist=$((line[0] - r[0]))
+	((dist == line[1] - r[1]))
+	grep -q "^Text and data are $dist bytes apart in both runs" "$MT_OUT"
+
+	# The parent's own settings: randomize_va_space, PIE, personality.
+	[[ $(mt_out_field randomize_va_space) == \
+		"$(cat /proc/sys/kernel/randomize_va_space) ("* ]]
+	if LC_ALL=C readelf -hW "$ASLR" | grep -q 'Type:[[:space:]]*DYN'; then
+		[[ $(mt_out_field executable) == "PIE (ELF type ET_DYN"* ]]
+	else
+		[[ $(mt_out_field executable) == "non-PIE (ELF type ET_EXEC"* ]]
+	fi
+	[[ $(mt_out_field personality) == "$(printf '0x%x' \
+		"0x$(cat "/proc/$MT_PID/personality")") (ADDR_NO_RANDOMIZE "* ]]
+	mt_finish
+	((MT_STATUS == 0))
+	[[ ! -e /proc/$run1/exe && ! -e /proc/$run2/exe ]]
+}
+
+@test "aslr: with randomize_va_space 2, stack and mmap move" {
+	# the table's stack and mmap rows
+	local rvs
+	rvs=$(cat /proc/sys/kernel/randomize_va_space)
+	[[ $rvs == 2 ]] || skip "randomize_va_space is $rvs, not 2"
+	(((0x$(cat /proc/$$/personality) & 0x0040000) == 0)) ||
+		skip "this shell runs with ADDR_NO_RANDOMIZE (setarch -R?)"
+	mt_run 0 "$ASLR"
+	MT_OUT=$MT_TMP/out
+	echo "$output" >"$MT_OUT"
+	(($(aslr_check_moved) >= 2))
+	[[ $(aslr_row stack) == *' yes' && $(aslr_row mmap) == *' yes' ]]
+}
+
+# Every row equal in both runs, as the test compares them itself.
+aslr_all_equal() {
+	(($(aslr_check_moved) == 0))
+	grep -q '^Nothing moved: ' "$MT_OUT"
+}
+
+@test "aslr --no-aslr: both runs without randomisation, all equal" {
+	# "no-aslr:" line, the table, "moved:"; the runs' personality
+	local n pid
+	mt_start "$ASLR" --no-aslr
+	mt_wait_pause 1
+	if grep -q '^no-aslr: refused' "$MT_OUT"; then
+		grep -q 'seccomp' "$MT_OUT"
+		mt_finish
+		skip "personality(ADDR_NO_RANDOMIZE) is refused here"
+	fi
+	grep -q '^no-aslr: both runs start with ADDR_NO_RANDOMIZE$' "$MT_OUT"
+	for n in 1 2; do
+		pid=$(mt_out_field "run $n")
+		pid=${pid#pid }
+		(((0x$(cat "/proc/$pid/personality") & 0x0040000) != 0))
+	done
+	mt_finish
+	((MT_STATUS == 0))
+	aslr_all_equal
+}
+
+@test "aslr: under setarch -R every address is equal" {
+	# "personality:" line, the table, "moved:"
+	setarch -R true 2>/dev/null ||
+		skip "setarch -R is refused here (seccomp forbids personality)"
+	mt_run 0 setarch -R "$ASLR"
+	MT_OUT=$MT_TMP/out
+	echo "$output" >"$MT_OUT"
+	[[ $(mt_out_field personality) == "0x40000 (ADDR_NO_RANDOMIZE set)" ]]
+	aslr_all_equal
+}
+
+# --- stack_overflow -----------------------------------------------------------
+
+# The stack guard gap in pages, as the test reads it: the last
+# stack_guard_gap=N on the kernel command line, else the default, 256.
+so_gap_pages() {
+	local p
+	p=$(grep -o '\(^\| \)stack_guard_gap=[0-9]*\( \|$\)' /proc/cmdline |
+		tail -n 1 | tr -dc '0-9')
+	echo "${p:-256}"
+}
+
+# so_check KIB [CMD...]: run stack_overflow (or CMD, which runs it) under
+# `ulimit -s KIB`, and check every line at both pauses against
+# /proc/PID/{maps,limits,mem}: "RLIMIT_STACK:", "page size:", "guard gap:",
+# "stack mapping before:", "alternate stack:", "first frame:", "deepest
+# frame:", "frame size:", "depth:", "stack used:", "stack mapping:",
+# "stack mapping size:", "fault address:", "below stack:", "handler
+# stack:", the closing paragraph, both [pause N] lines and their try:.
+so_check() {
+	local kib=$1 limit=$(($1 * 1024)) ps line lo hi size used depth frame
+	local first deepest fault pages alt hs
+	shift
+	(($# > 0)) || set -- "$SO"
+	ps=$(mt_pagesize)
+	mt_start bash -c 'ulimit -S -s "$0" && exec "$@" --step' "$kib" "$@"
+	mt_wait_pause 1
+	line=$(mt_maps_named "$MT_PID" '[stack]')
+	lo=$((16#${line%%-*})) hi=${line%% *} hi=$((16#${hi#*-}))
+	[[ $(mt_out_field 'stack mapping before') == \
+		"$(mt_hex $lo)-$(mt_hex $hi) ($(human $((hi - lo))))" ]]
+	[[ $(mt_pause_line 1) == *"try: grep '\\[stack\\]' /proc/$MT_PID/maps" ]]
+	mt_try 1
+	[[ $output == "$line" ]]
+	mt_resume
+	mt_wait_pause 2 30
+
+	# The limit the kernel checks, and the settings.
+	[[ $(awk '/^Max stack size/ { print $4 }' "/proc/$MT_PID/limits") == \
+		"$limit" ]]
+	[[ $(mt_out_field RLIMIT_STACK) == "$limit ($(human $limit))" ]]
+	[[ $(mt_out_field 'page size') == "$ps" ]]
+	pages=$(so_gap_pages)
+	[[ $(mt_out_field 'guard gap') == "$((pages * ps)) ($pages pages, "* ]]
+
+	# [stack] now: what the try: command shows, and the figures. The
+	# stack grows page by page (each frame is smaller than a page, so
+	# every page is touched) until one more page would pass the limit.
+	line=$(mt_maps_named "$MT_PID" '[stack]')
+	lo=$((16#${line%%-*})) hi=${line%% *} hi=$((16#${hi#*-}))
+	size=$((hi - lo))
+	mt_try 2
+	[[ $output == "$line" ]]
+	[[ $(mt_out_field 'stack mapping') == "$(mt_hex $lo)-$(mt_hex $hi)" ]]
+	[[ $(mt_out_field 'stack mapping size') == "$size ($(human $size))" ]]
+	((size == limit / ps * ps))
+
+	# The frames: each call wrote its number at the start of its array,
+	# so the memory at the deepest frame holds the depth, one frame
+	# above it the depth - 1; the first frame is depth - 1 frames up.
+	depth=$(mt_out_field depth)
+	frame=$(mt_out_field 'frame size')
+	deepest=$(($(mt_out_field 'deepest frame')))
+	first=$(($(mt_out_field 'first frame')))
+	((depth > 1 && frame >= 1024 && frame < ps))
+	((deepest >= lo && deepest < hi))
+	(($(mt_mem_long "$MT_PID" "$deepest") == depth))
+	(($(mt_mem_long "$MT_PID" $((deepest + frame))) == depth - 1))
+	((first - deepest == (depth - 1) * frame))
+	used=$((hi - deepest))
+	[[ $(mt_out_field 'stack used') == "$used ($(human $used))" ]]
+
+	# The fault: below [stack], in no mapping, inside the frame the next
+	# call would have had (its return address or its array), so less
+	# than a frame below, and well inside the guard gap.
+	fault=$(($(mt_out_field 'fault address')))
+	((fault < lo && fault >= deepest - frame))
+	mt_maps_line "$MT_PID" "$fault" 2>/dev/null && false
+	(($(mt_out_field 'below stack') == lo - fault))
+	((lo - fault < pages * ps))
+	[[ $(mt_out_field si_code) == "SEGV_MAPERR (address not mapped)" ]]
+
+	# The handler ran on the alternate stack, a 64 KiB anonymous mapping.
+	alt=$(mt_out_field 'alternate stack')
+	hs=$(($(mt_out_field 'handler stack')))
+	((${alt#*-} - ${alt%-*} == 65536))
+	((hs >= ${alt%-*} && hs < ${alt#*-}))
+	read -r -a line <<<"$(mt_maps_line "$MT_PID" "$hs")"
+	[[ ${line[1]} == rw-p && ${#line[@]} == 5 ]]
+	mt_ult "${alt%-*}" "0x${line[0]%-*}" && false
+	mt_ult "0x${line[0]#*-}" "${alt#*-}" && false
+
+	grep -q "^The stack grew to $(human $size); RLIMIT_STACK allows \
+$(human $limit)\. " "$MT_OUT"
+	grep -q "^gap, the $(human $((pages * ps))) below \[stack\]" "$MT_OUT"
+	mt_finish
+	((MT_STATUS == 0))
+}
+
+@test "stack_overflow: help, bad options, closed and full descriptors" {
+	mt_common_checks "$SO"
+	mt_run 2 "$SO" extra
+	[[ $stderr == "stack_overflow: unexpected argument 'extra'"* ]]
+}
+
+@test "stack_overflow: ulimit -s 1024, every figure against the process" {
+	so_check 1024
+}
+
+@test "stack_overflow: ulimit -s 8192, every figure against the process" {
+	so_check 8192
+}
+
+@test "stack_overflow: fault address and si_code as strace sees them" {
+	# "fault address:", "si_code:"
+	local addr
+	strace -o /dev/null true 2>/dev/null ||
+		skip "strace is missing or may not trace here"
+	mt_run 0 bash -c 'ulimit -S -s 1024 && exec strace -qq -o "$1" \
+		-e trace=none -e signal=SIGSEGV "$0"' "$SO" "$MT_TMP/trace"
+	addr=$(sed -n 's/.*si_code=SEGV_MAPERR, si_addr=\(0x[0-9a-f]*\).*/\1/p' \
+		"$MT_TMP/trace")
+	[[ -n $addr ]]
+	[[ $(sed -n 's/^fault address: //p' <<<"$output") == "$addr" ]]
+	[[ $output == *$'\nsi_code: SEGV_MAPERR (address not mapped)\n'* ]]
+}
+
+@test "stack_overflow: /proc/self/maps larger than 64 KiB" {
+	# every line, as in the other runs; maps itself is over 64 KiB
+	local dir=$MT_TMP i libs=
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		dir+=/$(printf 'd%.0s' {1..250})
+	done
+	mkdir -p "$dir"
+	cp "$SO" "$dir/stack_overflow"
+	echo 'int memtour_preload;' >"$MT_TMP/p.c"
+	"${CC:-cc}" -shared -nostdlib -fPIC -o "$dir/p0.so" "$MT_TMP/p.c" ||
+		skip "${CC:-cc} cannot build a shared object here"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		cp "$dir/p0.so" "$dir/p$i.so"
+		libs+=$dir/p$i.so:
+	done
+	so_check 1024 env LD_PRELOAD="$libs" "$dir/stack_overflow"
+	# so_check has finished the run; do it once more, to measure maps.
+	mt_start env LD_PRELOAD="$libs" "$dir/stack_overflow"
+	mt_wait_pause 1
+	(($(wc -c <"/proc/$MT_PID/maps") > 65536))
+	mt_finish
+}
+
+@test "stack_overflow: an unlimited stack is lowered to 64 MiB" {
+	# the "RLIMIT_STACK is unlimited" line, "RLIMIT_STACK:", "stack
+	# mapping size:"; /proc/PID/limits
+	[[ $(ulimit -H -s) == unlimited ]] ||
+		skip "hard RLIMIT_STACK is $(ulimit -H -s) KiB, not unlimited"
+	mt_start bash -c 'ulimit -S -s unlimited && exec "$0"' "$SO"
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2 60
+	[[ $(awk '/^Max stack size/ { print $4 }' "/proc/$MT_PID/limits") == \
+		$((64 << 20)) ]]
+	[[ $(mt_out_field 'stack mapping size') == "$((64 << 20)) (64 MiB)" ]]
+	mt_finish
+	((MT_STATUS == 0))
+	grep -qx "RLIMIT_STACK is unlimited: this demo lowers its own soft $(
+		)limit to 64 MiB." "$MT_OUT"
+	[[ $(mt_out_field RLIMIT_STACK) == "$((64 << 20)) (64 MiB)" ]]
+}
+
+@test "stack_overflow --no-handler: the kernel kills it (status 139)" {
+	# the "no handler:" lines; no report
+	mt_run 139 bash -c 'ulimit -c 0; ulimit -S -s 1024; exec "$0" \
+		--no-handler' "$SO"
+	[[ $output == *'RLIMIT_STACK: 1048576 (1 MiB)'* ]]
+	[[ $output == *$'\nno handler: the kernel will kill this process'* ]]
+	[[ $output != *'fault address:'* && $output != *'alternate stack'* ]]
+}
