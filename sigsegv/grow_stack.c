@@ -70,15 +70,17 @@ static void on_fault(int sig, siginfo_t *si, void *ucontext)
 	mt_sig_puts(" pages\n");
 }
 
-/* Each call takes about FRAME bytes of stack, and uses them. */
-static long __attribute__((noinline)) recurse(long n)
+/* Each call takes about FRAME bytes of stack, and uses them. Handing the
+ * frame to the next call keeps compilers from turning this into a loop. */
+static long __attribute__((noinline)) recurse(long n, volatile char *up)
 {
 	volatile char frame[FRAME];
 
 	frame[0] = (char)n;
+	frame[FRAME - 1] = up[0];
 	deepest = n;
 	if (n < depth)
-		return recurse(n + 1) + frame[0];
+		return recurse(n + 1, frame) + frame[FRAME - 1];
 	return frame[0];
 }
 
@@ -87,11 +89,12 @@ static void entry(void)
 {
 	static char altstack[64 * 1024];
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	volatile char first = 0;
 
 	if (sigaltstack(&ss, NULL) < 0)	/* per thread */
 		mt_die("sigaltstack");
 	if (sigsetjmp(at_limit, 1) == 0)
-		recurse(1);
+		recurse(1, &first);
 	else
 		stopped = 1;
 }
