@@ -81,6 +81,7 @@ int child(void)
 	fflush(stdout);
 	while (read(STDIN_FILENO, &c, 1) > 0)
 		;
+	free(heap);
 	return 0;
 }
 
@@ -88,13 +89,17 @@ int child(void)
  * stdout (its addresses) and one on its stdin (held open: it waits). */
 static pid_t start_run(uintptr_t addr[NKINDS], int *hold)
 {
-	static char buf[512];
+	static char buf[512], exe[PATH_MAX];
 	int out[2], in[2], i, got = 0;
 	size_t len = 0;
 	ssize_t r;
 	char *line, *nl;
 	pid_t pid;
 
+	/* The path the link names (valgrind gives its client's here), or
+	 * the link itself. */
+	r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	strcpy(r > 0 ? exe + r : exe, r > 0 ? "" : "/proc/self/exe");
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0)
 		mt_die("pipe");
 	fflush(stdout);
@@ -105,8 +110,8 @@ static pid_t start_run(uintptr_t addr[NKINDS], int *hold)
 		if (dup2(out[1], STDOUT_FILENO) < 0 ||
 		    dup2(in[0], STDIN_FILENO) < 0)
 			mt_die("dup2");
-		execl("/proc/self/exe", mt_prog, "--child", (char *)NULL);
-		mt_die("exec /proc/self/exe");
+		execl(exe, mt_prog, "--child", (char *)NULL);
+		mt_die("exec %s", exe);
 	}
 	close(out[1]);
 	close(in[0]);
