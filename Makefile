@@ -66,15 +66,17 @@ elf/hello_static: elf/hello.c
 endif
 
 # --- Teaching order for `make tour` ----------------------------------------
-# Programs named here run first, in this order; any other program runs after
-# them, topic by topic, in alphabetical order.
+# Topics run in the order of TOPICS (the README's reading order). Within a
+# topic, the programs named here run first, in this order; any other runs
+# after them, in alphabetical order.
 TOUR_FIRST := layout/layout layout/aslr layout/stack_overflow \
 	vm/page_faults vm/thp vm/mlock vm/smaps_dirty vm/memstat \
 	heap/brk heap/malloc_chunks heap/free_and_sbrk heap/lazy_alloc \
 	heap/alloca heap/mini_malloc
 
-TOUR := $(filter $(PROGRAMS),$(TOUR_FIRST)) \
-	$(filter-out $(TOUR_FIRST),$(PROGRAMS))
+TOUR := $(foreach t,$(TOPICS), \
+	$(filter $(PROGRAMS),$(filter $(t)/%,$(TOUR_FIRST))) \
+	$(filter-out $(TOUR_FIRST),$(filter $(t)/%,$(PROGRAMS))))
 
 .PHONY: all tour test check clean help
 .DEFAULT_GOAL := all
@@ -105,7 +107,7 @@ $(PROGRAMS) $(EXTRAS): .flags
 # The purpose of a program is the first line of its header comment, the one
 # after the licence line:
 #   /* NAME.c - what it shows
-purpose = sed -n 's|^/\* *[a-z_]*\.c - *||p' $(1).c | head -n 1
+purpose = sed -n "s|^/\* *$$(basename $(1))\.c - *||p" $(1).c | head -n 1
 
 # make tour TOPIC=heap runs one topic. On a terminal it stops between
 # programs, naming the next one; piped or in CI it runs straight through.
@@ -168,5 +170,5 @@ help:
 	@echo ""
 	@echo "Demos:"
 	@for p in $(TOUR); do \
-		printf '  %-22s %s\n' "$$p" "$$($(call purpose,$$p))"; \
+		printf '  %s\n      %s\n' "$$p" "$$($(call purpose,$$p))"; \
 	done

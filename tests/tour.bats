@@ -24,20 +24,24 @@ tr_programs() {
 		grep -v '^tests/')
 }
 
-# Parses the "  TOPIC/NAME   purpose" lines of make help.
+# Parses the "  TOPIC/NAME" lines of make help and the purpose under each.
 @test "make help lists every program with its purpose" {
 	tr_make 0 help
 	local p n=0
 	for p in $(tr_programs); do
-		[[ $output == *"  $p "*"$(tr_purpose "$p")"* ]]
+		[[ $output == *"  $p"$'\n'"      $(tr_purpose "$p")"* ]]
 		n=$((n + 1))
 	done
 	((n > 0))
+	# and nothing else, in lines under 80 columns
+	(($(grep -c '^  [a-z]*/' <<<"$output") == n))
+	(($(awk 'length($0) >= 80' <<<"$output" | wc -l) == 0))
 }
 
 # Parses the "==== TOPIC/NAME: purpose" headers of a piped tour.
 @test "make tour, not on a terminal: every program, straight through" {
-	tr_make 0 tour </dev/null
+	# the whole tour: a few seconds idle, more on a loaded machine
+	MT_TIMEOUT=300 tr_make 0 tour </dev/null
 	local p
 	for p in $(tr_programs); do
 		[[ $output == *"==== $p: $(tr_purpose "$p")"* ]]
@@ -53,9 +57,9 @@ tr_programs() {
 	mapfile -t progs < <(cd "$MT_TOP" && ls -1 heap/*.c | sed 's/\.c$//')
 	((${#progs[@]} >= 3)) || skip "heap/ has fewer than three programs"
 	mt_run 0 make -s -C "$MT_TOP" -o all help
-	first=$(sed -n 's|^  \(heap/[a-z_]*\) .*|\1|p' <<<"$output" | sed -n 1p)
-	second=$(sed -n 's|^  \(heap/[a-z_]*\) .*|\1|p' <<<"$output" | sed -n 2p)
-	third=$(sed -n 's|^  \(heap/[a-z_]*\) .*|\1|p' <<<"$output" | sed -n 3p)
+	first=$(sed -n 's|^  \(heap/[a-z_]*\)$|\1|p' <<<"$output" | sed -n 1p)
+	second=$(sed -n 's|^  \(heap/[a-z_]*\)$|\1|p' <<<"$output" | sed -n 2p)
+	third=$(sed -n 's|^  \(heap/[a-z_]*\)$|\1|p' <<<"$output" | sed -n 3p)
 	mt_run 0 bash -c 'printf "\nq\n" | script -qfec "make -s -C \"$1\" \
 		-o all tour TOPIC=heap" /dev/null' _ "$MT_TOP"
 	[[ $output == *"==== $first: "* ]]
