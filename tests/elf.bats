@@ -1,0 +1,742 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# tests/elf.bats - elf/elfinfo against binutils' readelf, field by field, on
+# every ELF in elf/, a .o and a .so built here, and a sample of the system's
+# programs and libraries; elfinfo on truncated and corrupted files (and the
+# same under the address and undefined-behaviour sanitizers); elf/elfload's
+# mappings against /proc/PID/maps at its pause, its programs' output against
+# a direct run, its one execve under strace; elf/startup against stat,
+# readelf -d and the child's /proc/PID/maps; elf/hello against nm and maps.
+
+# $output, $stderr, $lines, $status come from mt_run; single quotes around
+# bash -c scripts are meant.
+# shellcheck disable=SC2154,SC2016
+load helpers
+
+ELFINFO=$MT_TOP/elf/elfinfo
+ELFLOAD=$MT_TOP/elf/elfload
+STARTUP=$MT_TOP/elf/startup
+HELLO=$MT_TOP/elf/hello
+HELLO_STATIC=$MT_TOP/elf/hello_static
+
+# --- normalised facts ---------------------------------------------------------
+# One line per fact, the same line from readelf -hlSdW (norm_readelf) and from
+# elfinfo -H -l -S -d (norm_elfinfo), so that `diff` compares field by field
+# on whitespace, never by columns. Hex numbers lose 0x and leading zeros.
+#   class C | type T | machine M | version V | entry E | phoff | shoff | flags
+#   ehsize | phentsize | phnum | shentsize | shnum | shstrndx
+#   segment I TYPE OFFSET VADDR FILESZ MEMSZ FLAGS ALIGN
+#   interpreter PATH | insegment I SECTION...
+#   section I [NAME] TYPE ADDRESS OFFSET SIZE [FLAGS]
+#   dynamic N entries at OFFSET | NEEDED|SONAME|RPATH|RUNPATH VALUE
+NORM_AWK_COMMON='
+function h(x) { sub(/^0x/, "", x); sub(/^0+/, "", x); return x == "" ? "0" : tolower(x) }
+function ishex(x, n) { return x ~ /^[0-9a-f]+$/ && (n == 0 || length(x) == n) }
+# A section row after its "[ N]": NAME TYPE ADDRESS OFFSET SIZE [ES] [FLAGS]...
+# The address is the first 8- or 16-digit hex word followed by two more hex
+# words; what stands before it is the name and the type.
+function secrow(idx, rest, es,    t, n, k, i, name, type, fl) {
+	n = split(rest, t, " ")
+	for (k = 1; k <= n; k++)
+		if ((ishex(t[k], 16) || ishex(t[k], 8)) && ishex(t[k + 1], 0) &&
+		    ishex(t[k + 2], 0))
+			break
+	if (k > n || k < 2) { print f " unparsed section " idx ": " rest; return }
+	name = ""
+	for (i = 1; i < k - 1; i++) name = name (i > 1 ? " " : "") t[i]
+	type = t[k - 1]
+	fl = ""
+	i = k + 3 + es
+	if (es && n - i + 1 == 4) fl = t[i]
+	if (!es && n >= i) fl = t[i]
+	print f " section " idx " [" name "] " type " " h(t[k]) " " h(t[k + 1]) \
+		" " h(t[k + 2]) " [" fl "]"
+}'
+
+# readelf -hlSdW: "Class: ELF64", the program header rows (flags may hold a
+# blank: "R E"), "[Requesting program interpreter: P]", the "Section to
+# Segment mapping" rows, the section rows, "Dynamic section at offset O
+# contains N entries:" and the (NEEDED)/(SONAME)/(RPATH)/(RUNPATH) rows.
+norm_readelf() {
+	LC_ALL=C readelf -hlSdW "$@" 2>/dev/null | awk -v f="$1" "$NORM_AWK_COMMON"'
+	/^File: / { f = substr($0, 7); part = ""; nseg = 0; next }
+	BEGIN { mach["Advanced Micro Devices X86-64"] = "x86-64 (62)"
+		mach["AArch64"] = "AArch64 (183)"
+		mach["Intel 80386"] = "Intel 80386 (3)"
+		mach["ARM"] = "ARM (40)"; mach["RISC-V"] = "RISC-V (243)" }
+	/^ELF Header:/ { part = "h" }
+	/^Program Headers:/ { part = "l"; getline; next }
+	/^ Section to Segment mapping:/ { part = "m"; getline; next }
+	/^Section Headers:/ { part = "S"; getline; next }
+	/^Dynamic section at offset/ {
+		part = "d"; print f " dynamic " $7 " entries at " h($5); getline; next }
+	/^$/ { if (part != "h") part = "" }
+	part == "h" {
+		v = $0; sub(/^[^:]*: */, "", v); split(v, w, " ")
+		if ($1 == "Class:") print f " class " v
+		else if ($1 == "Type:") print f " type " w[1]
+		else if ($1 == "Machine:") print f " machine " (v in mach ? mach[v] : v)
+		else if ($1 == "Version:" && v ~ /^0x/) print f " version " h(v)
+		else if ($1 == "Entry") print f " entry " h(w[1])
+		else if ($1 == "Start" && $3 == "program") print f " phoff " w[1]
+		else if ($1 == "Start" && $3 == "section") print f " shoff " w[1]
+		else if ($1 == "Flags:") print f " flags " h(w[1])
+		else if ($3 == "this") print f " ehsize " w[1]
+		else if ($1 == "Size" && $3 == "program") print f " phentsize " w[1]
+		else if ($1 == "Size" && $3 == "section") print f " shentsize " w[1]
+		else if ($1 == "Number" && $3 == "program") print f " phnum " w[1]
+		else if ($1 == "Number" && $3 == "section")
+			print f " shnum " (w[2] ~ /^\(/ ? substr(w[2], 2, length(w[2]) - 2) : w[1])
+		else if ($1 == "Section" && $2 == "header")
+			print f " shstrndx " (w[2] ~ /^\(/ ? substr(w[2], 2, length(w[2]) - 2) : w[1])
+	}
+	part == "l" && /\[Requesting program interpreter: / {
+		v = $0; sub(/.*interpreter: /, "", v); sub(/\]$/, "", v)
+		print f " interpreter " v; next }
+	part == "l" && NF >= 8 {
+		fl = ""; for (i = 7; i < NF; i++) fl = fl $i
+		print f " segment " (nseg++) " " $1 " " h($2) " " h($3) " " h($5) \
+			" " h($6) " " fl " " h($NF) }
+	part == "m" {
+		s = ""; for (i = 2; i <= NF; i++) s = s " " $i
+		print f " insegment " $1 + 0 s }
+	part == "S" && /^ *\[ *[0-9]+\]/ {
+		v = $0; sub(/^ *\[ */, "", v); idx = v + 0; sub(/^[0-9]+\] ?/, "", v)
+		secrow(idx, v, 1) }
+	part == "d" && /\((NEEDED|SONAME|RPATH|RUNPATH)\)/ {
+		v = $0; sub(/^[^[]*\[/, "", v); sub(/\]$/, "", v)
+		t = $2; gsub(/[()]/, "", t); print t " " v }
+	'
+}
+
+# elfinfo -H -l -S -d: the "name: value" lines of the ELF header, the
+# program header rows, "interpreter: P", the "segment sections" rows (long
+# ones wrap onto lines that start with blanks), the section rows,
+# "Dynamic section: N entries at offset O" and its NEEDED...RUNPATH rows.
+norm_elfinfo() {
+	"$ELFINFO" -H -l -S -d "$@" | awk -v f="$1" "$NORM_AWK_COMMON"'
+	/^File: / { if (line != "") print line; line = ""
+		f = substr($0, 7); part = ""; nseg = 0; next }
+	/^ELF header/ { part = "h"; next }
+	/^Program headers:/ { part = "l"; getline; next }
+	/^  segment  sections/ { part = "m"; next }
+	/^Section headers:/ { part = "S"; getline; next }
+	/^Dynamic section:/ {
+		part = "d"; print f " dynamic " $3 " entries at " h($7); getline; next }
+	/^$/ { part = "" }
+	part == "h" {
+		v = $0; sub(/^[^:]*: */, "", v); split(v, w, " ")
+		k = $0; sub(/^ */, "", k); sub(/:.*/, "", k)
+		if (k == "class") print f " class " v
+		else if (k == "type") print f " type " w[1]
+		else if (k == "machine") print f " machine " v
+		else if (k == "version") print f " version " w[1]
+		else if (k == "entry point") print f " entry " h(w[1])
+		else if (k == "program headers at") print f " phoff " w[1]
+		else if (k == "section headers at") print f " shoff " w[1]
+		else if (k == "flags") print f " flags " h(w[1])
+		else if (k == "header size") print f " ehsize " w[1]
+		else if (k == "program header size") print f " phentsize " w[1]
+		else if (k == "section header size") print f " shentsize " w[1]
+		else if (k == "program headers") print f " phnum " w[1]
+		else if (k == "section headers") print f " shnum " w[1]
+		else if (k == "section name table") print f " shstrndx " w[1]
+	}
+	part == "l" && $1 == "interpreter:" {
+		v = $0; sub(/^ *interpreter: /, "", v); print f " interpreter " v; next }
+	part == "l" && NF >= 6 {
+		fl = ""; for (i = 6; i < NF; i++) fl = fl $i
+		print f " segment " (nseg++) " " $1 " " h($2) " " h($3) " " h($4) \
+			" " h($5) " " fl " " h($NF) }
+	part == "m" && /^  [0-9]/ {
+		if (line != "") print line
+		line = f " insegment " $1 + 0; for (i = 2; i <= NF; i++) line = line " " $i
+		next }
+	part == "m" { for (i = 1; i <= NF; i++) line = line " " $i }
+	part != "m" && line != "" { print line; line = "" }
+	part == "S" && /^ *\[ *[0-9]+\]/ {
+		v = $0; sub(/^ *\[ */, "", v); idx = v + 0; sub(/^[0-9]+\] ?/, "", v)
+		secrow(idx, v, 0) }
+	part == "d" && $1 ~ /^(NEEDED|SONAME|RPATH|RUNPATH)$/ {
+		v = $0; sub(/^ *[A-Z]+ +/, "", v); print $1 " " v }
+	END { if (line != "") print line }
+	'
+}
+
+# Symbol rows, from readelf -sW and elfinfo -s: table, num, value, size,
+# type, bind, vis, ndx, name without a version (@GLIBC_2.2.5 (2)).
+norm_symbols() {
+	awk '
+	/^Symbol table / { t = $3; gsub(/[\047:]/, "", t); next }
+	$1 ~ /^[0-9]+:$/ {
+		n = $8; sub(/@.*/, "", n)
+		print t, $1 + 0, $2, $3, $4, $5, $6, $7, n }'
+}
+
+# Compare files, all in one run of each tool (a process a file is slow on a
+# busy machine); on a difference, print it and fail.
+same_as_readelf() {
+	local want got f
+	want=$(norm_readelf "$@" | LC_ALL=C sort)
+	got=$(norm_elfinfo "$@" | LC_ALL=C sort)
+	for f in "$@"; do
+		[[ $want == *"$f class ELF"* ]] ||
+			{ echo "readelf says nothing about $f" >&2; return 1; }
+	done
+	if [[ $want != "$got" ]]; then
+		echo "elfinfo and readelf differ:" >&2
+		diff <(echo "$want") <(echo "$got") | head -20 >&2
+		return 1
+	fi
+}
+
+# A .o and a .so (with a SONAME and a RUNPATH) built here.
+build_objects() {
+	command -v cc >/dev/null || skip "no cc to build a .o and a .so"
+	printf 'int lib_value = 7;\nint lib_get(void) { return lib_value; }\n' \
+		>"$MT_TMP/lib.c"
+	cc -c -o "$MT_TMP/hello.o" "$MT_TOP/elf/hello.c"
+	cc -shared -fPIC -Wl,-soname,libmt.so.1 -Wl,-rpath,/opt/mt/lib \
+		-o "$MT_TMP/libmt.so" "$MT_TMP/lib.c"
+}
+
+# --- elfinfo ----------------------------------------------------------------
+
+@test "elfinfo: help, usage errors, write errors, --step without stdin" {
+	mt_common_checks "$ELFINFO" "$HELLO"
+	mt_run 2 "$ELFINFO" -x
+	[[ $stderr == "elfinfo: unknown option '-x'"* ]]
+}
+
+# The header, every program header, the section-to-segment mapping, the
+# interpreter, every section and the NEEDED/SONAME/RUNPATH entries equal
+# readelf's for every program in elf/, a .o and a .so.
+@test "elfinfo agrees with readelf on elf/ programs, a .o and a .so" {
+	build_objects
+	local f files=()
+	for f in "$MT_TOP"/elf/*; do
+		[[ -f $f && -x $f && $f != *.c ]] && files+=("$f")
+	done
+	((${#files[@]} >= 5))
+	same_as_readelf "${files[@]}" "$MT_TMP/hello.o" "$MT_TMP/libmt.so"
+	# The .so's SONAME and RUNPATH, the .o's lack of segments: shown.
+	mt_run 0 "$ELFINFO" -d "$MT_TMP/libmt.so"
+	[[ $output == *"SONAME             libmt.so.1"* ]]
+	[[ $output == *"RUNPATH            /opt/mt/lib"* ]]
+	mt_run 0 "$ELFINFO" -l "$MT_TMP/hello.o"
+	[[ $output == "no program headers"* ]]
+}
+
+# Symbol rows of "Symbol table NAME: N entries" against readelf -sW.
+@test "elfinfo -s: the symbol tables equal readelf's" {
+	build_objects
+	local f
+	for f in "$HELLO" "$HELLO_STATIC" "$MT_TMP/hello.o" "$MT_TMP/libmt.so"; do
+		diff <(LC_ALL=C readelf -sW "$f" | norm_symbols) \
+			<("$ELFINFO" -s "$f" | norm_symbols)
+		# "Symbol table .dynsym: N entries" counts as readelf does.
+		diff <(LC_ALL=C readelf -sW "$f" | sed -n \
+			"s/^Symbol table '\([^']*\)' contains \([0-9]*\).*/\1 \2/p") \
+			<("$ELFINFO" -s "$f" | sed -n \
+			's/^Symbol table \(.*\): \([0-9]*\) entries$/\1 \2/p')
+	done
+}
+
+# A sample of the system: at least 50 ELF files from /usr/bin, /usr/lib and
+# the multiarch folder, evenly spaced over the sorted list, under 20 MB,
+# those readelf reads without a warning. The list is made by one bash
+# outside bats' line tracing (a few thousand files).
+SAMPLE_SH='
+multi=
+for d in /usr/lib/"$(uname -m)"-linux-*; do [[ -d $d ]] && multi=$d && break; done
+all=()
+while IFS= read -r f; do
+	IFS= read -r -n 4 m <"$f" 2>/dev/null || true
+	[[ $m == $'"'"'\x7fELF'"'"' ]] && all+=("$f")
+done < <(find /usr/bin /usr/lib ${multi:+"$multi"} -maxdepth 1 -type f \
+	-size -20M -readable 2>/dev/null | LC_ALL=C sort)
+step=$((${#all[@]} / 70)); ((step >= 1)) || step=1
+for ((i = 0; i < ${#all[@]}; i += step)); do echo "${all[i]}"; done
+'
+@test "elfinfo agrees with readelf on 50+ system programs and libraries" {
+	local f sample files=()
+	mapfile -t sample < <(bash -c "$SAMPLE_SH")
+	((${#sample[@]} >= 50)) || skip "only ${#sample[@]} ELF files found"
+	# Files readelf warns about are left out (checked one by one only
+	# when readelf warns about the batch).
+	if [[ -n $(LC_ALL=C readelf -hlSdW "${sample[@]}" 2>&1 >/dev/null) ]]; then
+		for f in "${sample[@]}"; do
+			[[ -z $(LC_ALL=C readelf -hlSdW "$f" 2>&1 >/dev/null) ]] &&
+				files+=("$f")
+		done
+	else
+		files=("${sample[@]}")
+	fi
+	((${#files[@]} >= 50))
+	same_as_readelf "${files[@]}"
+}
+
+# "ELF header" of its own binary, read with no FILE: same as naming it.
+@test "elfinfo with no file reads its own binary" {
+	mt_run 0 "$ELFINFO"
+	local own=$output
+	mt_run 0 "$ELFINFO" "$ELFINFO"
+	[[ $own == "$output" ]]
+	[[ $own == *"entry point:             0x$(LC_ALL=C readelf -hW "$ELFINFO" |
+		sed -n 's/.*Entry point address: *0x//p')"* ]]
+}
+
+# [pause 1]: "FILE is mapped read-only at ADDR": the maps line at ADDR is
+# the file, readable, not writable; the try: command shows that line.
+@test "elfinfo --step: the file is mapped where it says" {
+	mt_start "$ELFINFO" -H "$HELLO"
+	mt_wait_pause 1
+	local line addr m
+	line=$(mt_pause_line 1)
+	addr=$(sed -n 's/.* mapped read-only at \(0x[0-9a-f]*\);.*/\1/p' <<<"$line")
+	m=$(mt_maps_line "$MT_PID" "$addr")
+	(( 16#${m%%-*} == addr ))
+	[[ $m == *" r--"?" "* && $m == *" $HELLO" ]]
+	mt_try 1
+	[[ $output == *"${addr#0x}-"*"$HELLO"* ]]
+	mt_finish
+	((MT_STATUS == 0))
+	grep -q '^  class: *ELF64' "$MT_OUT"
+}
+
+@test "elfinfo refuses what is not a little-endian ELF, exit 1" {
+	mt_run 1 "$ELFINFO" "$MT_TOP/elf/hello.c"
+	[[ $stderr == "elfinfo: $MT_TOP/elf/hello.c: not an ELF file"* ]]
+	mt_run 1 "$ELFINFO" /nonexistent
+	[[ $stderr == "elfinfo: /nonexistent: No such file or directory" ]]
+	mt_run 1 "$ELFINFO" /dev/null
+	[[ $stderr == "elfinfo: /dev/null: not a regular file" ]]
+	: >"$MT_TMP/empty"
+	mt_run 1 "$ELFINFO" "$MT_TMP/empty"
+	[[ $stderr == *": empty file" ]]
+	# Big-endian: byte 5 (EI_DATA) set to 2.
+	cp "$HELLO" "$MT_TMP/be"
+	printf '\x02' | dd of="$MT_TMP/be" bs=1 seek=5 conv=notrunc 2>/dev/null
+	mt_run 1 "$ELFINFO" "$MT_TMP/be"
+	[[ $stderr == *"big-endian"* ]]
+	# Several files: a bad one does not stop the others; exit 1.
+	mt_run 1 "$ELFINFO" -H "$MT_TMP/be" "$HELLO"
+	[[ $output == *"File: $HELLO"* && $output == *"class:"* ]]
+}
+
+# --- hostile input ------------------------------------------------------------
+
+# The corpus: prefixes of elf/hello at many lengths, and 1000 copies with 1
+# to 3 random bytes (fixed seed) changed: 700 in the ELF header or the
+# program headers, 300 in the section headers. Made by one bash without a
+# process per file (tee makes the copies, printf writes the bytes), outside
+# bats' line tracing, which would make it slow.
+CORPUS_SH='
+set -e
+src=$1 dir=$2 phoff=$3 phnum=$4 shoff=$5 shnum=$6
+size=$(stat -c %s "$src")
+cd "$dir"
+# The file as one string of \xNN escapes, 4 characters a byte.
+esc=$(od -An -v -tx1 "$src" | tr -d " \n" | sed "s/../\\\\x&/g")
+((${#esc} == 4 * size))
+# Prefixes: every length up to 130, every 499th byte, all but the last.
+for ((i = 0; i <= 130; i++)); do printf "%b" "${esc:0:4*i}" >t$i; done
+for ((i = 131; i < size; i += 499)); do printf "%b" "${esc:0:4*i}" >t$i; done
+printf "%b" "${esc:0:4*size-4}" >tlast
+RANDOM=12
+names=(); for ((i = 0; i < 700; i++)); do names+=(c$i); done
+tee "${names[@]}" <"$src" >/dev/null
+head=$((phoff + phnum * 56))
+for ((i = 0; i < 700; i++)); do
+	copy=${esc:0:4*head}
+	for ((j = 0; j <= RANDOM % 3; j++)); do
+		pos=$((RANDOM % head))
+		printf -v hex %02x $((RANDOM % 256))
+		copy=${copy:0:pos*4}\\x$hex${copy:pos*4+4}
+	done
+	printf "%b" "$copy" 1<>c$i	# over the first bytes, not truncated
+done
+for ((i = 700; i < 1000; i++)); do
+	copy=$esc
+	for ((j = 0; j <= RANDOM % 3; j++)); do
+		pos=$((shoff + (RANDOM * 32768 + RANDOM) % (shnum * 64)))
+		printf -v hex %02x $((RANDOM % 256))
+		copy=${copy:0:pos*4}\\x$hex${copy:pos*4+4}
+	done
+	printf "%b" "$copy" >c$i
+done
+'
+make_corpus() {
+	local phoff phnum shoff shnum
+	read -r phoff phnum shoff shnum < <(LC_ALL=C readelf -hW "$HELLO" | awk '
+		/Start of program/ { a = $5 } /Number of program/ { b = $5 }
+		/Start of section/ { c = $5 } /Number of section/ { d = $5 }
+		END { print a, b, c, d }')
+	mkdir -p "$MT_TMP/corpus"
+	LC_ALL=C bash -c "$CORPUS_SH" _ "$HELLO" "$MT_TMP/corpus" \
+		"$phoff" "$phnum" "$shoff" "$shnum"
+	# 1000 copies, each the size of the original, and the prefixes.
+	[[ $(ls "$MT_TMP/corpus" | grep -c '^c') == 1000 ]]
+	cmp -s "$HELLO" "$MT_TMP/corpus/c0" && false
+	[[ $(stat -c %s "$MT_TMP/corpus/c0") == "$(stat -c %s "$HELLO")" ]]
+	cmp -s <(head -c 100 "$HELLO") "$MT_TMP/corpus/t100"
+}
+
+# Run elfinfo -a on the whole corpus, 100 files a run (one process a file
+# is too slow here); every run must end with 0 or 1, and every file must
+# have been reached ("File: NAME") and end in its output or one
+# "elfinfo: NAME: ..." message. Then 10 files, one process each.
+check_corpus() {
+	local bin=$1 files=("$MT_TMP"/corpus/*) i n f errs
+	for ((i = 0; i < ${#files[@]}; i += 100)); do
+		mt_run '*' timeout 60 "$bin" -a "${files[@]:i:100}"
+		((status == 0 || status == 1)) || {
+			echo "exit $status on ${files[*]:i:100}" >&2
+			return 1
+		}
+		n=$(grep -c '^File: ' <<<"$output")
+		((n == ${#files[@]} - i || n == 100))
+		# Every message names one of the files and says what is wrong.
+		errs=$(grep -cv "^${bin##*/}: $MT_TMP/corpus/[tc][0-9a-z]*: ." \
+			<<<"$stderr" || true)
+		((errs == 0)) || { echo "$stderr" | head >&2; return 1; }
+		[[ $stderr != *Sanitizer* && $stderr != *"runtime error"* ]]
+	done
+	for ((i = 0; i < ${#files[@]}; i += ${#files[@]} / 10)); do
+		f=${files[i]}
+		mt_run '*' timeout 10 "$bin" -a "$f"
+		((status == 0 || status == 1)) ||
+			{ echo "exit $status on $f" >&2; return 1; }
+	done
+}
+
+@test "elfinfo on 1000 corrupted and many truncated copies: exit 0 or 1" {
+	make_corpus
+	check_corpus "$ELFINFO"
+	# Truncated copies are refused with the reason.
+	mt_run 1 "$ELFINFO" "$MT_TMP/corpus/t10"
+	[[ $stderr == *"ELF identification"*"lies past the end of the file"* ||
+		$stderr == *"t10: "* ]]
+	mt_run 1 "$ELFINFO" -S "$MT_TMP/corpus/tlast"
+	[[ $stderr == *"section header table"*"past the end"* ]]
+}
+
+@test "the same corpus under -fsanitize=address,undefined: no report" {
+	command -v cc >/dev/null || skip "no cc"
+	[[ $(mt_libc "$ELFINFO") == glibc ]] ||
+		skip "musl build: the sanitizer runtimes are glibc's"
+	cc -std=gnu11 -g -O1 -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -o "$MT_TMP/elfinfo-asan" \
+		"$MT_TOP/elf/elfinfo.c" 2>"$MT_TMP/cc.err" ||
+		skip "cannot build with the sanitizers: $(head -1 "$MT_TMP/cc.err")"
+	"$MT_TMP/elfinfo-asan" -H "$HELLO" >/dev/null 2>&1 ||
+		skip "sanitizer build does not run here"
+	make_corpus
+	ASAN_OPTIONS=detect_leaks=0 check_corpus "$MT_TMP/elfinfo-asan"
+}
+
+# --- elfload ----------------------------------------------------------------
+
+@test "elfload: help, usage errors, write errors, --step without stdin" {
+	mt_common_checks "$ELFLOAD"
+}
+
+@test "elfload refuses what it cannot load, exit 1" {
+	mt_run 1 "$ELFLOAD" /nonexistent
+	[[ $stderr == "elfload: /nonexistent: No such file or directory" ]]
+	mt_run 1 "$ELFLOAD" "$MT_TOP/elf/hello.c"
+	[[ $stderr == *"hello.c: not an ELF file" ]]
+	build_objects
+	mt_run 1 "$ELFLOAD" "$MT_TMP/hello.o"
+	[[ $stderr == *"hello.o: not an executable"* ]]
+}
+
+# What the program prints through elfload equals what it prints when run
+# directly. hello prints its pid and addresses, which change from run to run:
+# those are compared with the hex numbers and the pid masked, and checked on
+# their own below.
+mask() {
+	sed -e 's/0x[0-9a-f]*/ADDR/g' -e 's/^pid: [0-9]*$/pid: PID/'
+}
+
+@test "elfload: programs print the same as when run directly" {
+	local p direct
+	for p in "$HELLO_STATIC" "$HELLO"; do
+		mt_run 0 "$p" one "two words"
+		direct=$(mask <<<"$output")
+		mt_run 0 "$ELFLOAD" -q "$p" one "two words"
+		[[ $(mask <<<"$output") == "$direct" ]]
+		[[ $output == *"argv[2]: two words"* ]]
+	done
+	mt_run 0 /bin/echo hello there
+	direct=$output
+	mt_run 0 "$ELFLOAD" -q /bin/echo hello there
+	[[ $output == "$direct" ]]
+	mt_run 0 /bin/ls -d /
+	direct=$output
+	mt_run 0 "$ELFLOAD" -q /bin/ls -d /
+	[[ $output == "$direct" && $output == / ]]
+	# Without -q, the program's output follows elfload's last line.
+	mt_run 0 "$ELFLOAD" /bin/echo hello there
+	direct="hello there"
+	[[ $(sed -n '/^what follows is echo.s own output:$/,$p' <<<"$output" |
+		tail -n +2) == "$direct" ]]
+}
+
+# hello through elfload: "pid: N" is elfload's own pid (no new process);
+# "main: ADDR" is the program's base plus main's value in nm; "dynamic
+# linker at: ADDR" is the base elfload printed for the interpreter.
+@test "elfload: hello runs in elfload's process, at elfload's addresses" {
+	local base ldbase main nmmain pid
+	mt_run 0 bash -c 'echo "pid $$"; exec "$0" "$1"' "$ELFLOAD" "$HELLO"
+	pid=$(sed -n 's/^pid \([0-9]*\)$/\1/p' <<<"$output")
+	[[ $(mt_out_field pid <(echo "$output")) == "$pid" ]]
+	base=$(mt_out_field "base of hello" <(echo "$output"))
+	ldbase=$(sed -n 's/^base of ld-[^:]*: //p' <<<"$output")
+	[[ -n $base && -n $ldbase ]]
+	nmmain=$(nm "$HELLO" | awk '$3 == "main" { print $1 }')
+	main=$(mt_out_field main <(echo "$output"))
+	(( main == base + 16#$nmmain ))
+	[[ $(mt_out_field "dynamic linker at" <(echo "$output")) == "$ldbase" ]]
+	# Static, non-PIE: main where nm says, base 0, no interpreter.
+	mt_run 0 "$ELFLOAD" "$HELLO_STATIC"
+	nmmain=$(nm "$HELLO_STATIC" | awk '$3 == "main" { print $1 }')
+	(( $(mt_out_field main <(echo "$output")) == 16#$nmmain ))
+	[[ $(mt_out_field "base of hello_static" <(echo "$output")) == 0x0 ]]
+	[[ $output == *"dynamic linker at: none (statically linked)"* ]]
+}
+
+@test "elfload: strace sees one execve, elfload's own" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -f -e trace=execve -o "$MT_TMP/trace" /bin/true 2>/dev/null ||
+		skip "strace cannot trace here (ptrace not permitted)"
+	mt_run 0 strace -f -e trace=execve -o "$MT_TMP/trace" \
+		"$ELFLOAD" -q "$HELLO" a
+	[[ $(grep -c 'execve(' "$MT_TMP/trace") == 1 ]]
+	grep -q "execve(\"$ELFLOAD\"" "$MT_TMP/trace"
+	mt_run 0 strace -f -e trace=execve -o "$MT_TMP/trace" \
+		"$ELFLOAD" -q /bin/ls -d /
+	[[ $(grep -c 'execve(' "$MT_TMP/trace") == 1 ]]
+}
+
+# The "mappings" table: object, start, end, perms, offset, address (rows
+# until the empty line), as awk fields.
+table_rows() {
+	awk '/^  object  / { on = 1; next } on && /^$/ { exit } on { print }' "$@"
+}
+
+# At [pause 1], before the jump: every row's address is the start of a
+# mapping of /proc/PID/maps, of the row's size, with the row's perms, of
+# the object's file (bss rows: anonymous); the new stack, AT_PHDR, AT_ENTRY,
+# AT_BASE, AT_PHNUM, AT_PAGESZ, AT_RANDOM and AT_EXECFN agree with maps,
+# readelf and getconf. The try: command shows the mapped rows.
+check_loaded() {
+	local prog=$1 obj start end perms off addr m real n=0 lo hi base
+	mt_start "$ELFLOAD" "$prog"
+	mt_wait_pause 1
+	while read -r obj start end perms off addr; do
+		m=$(mt_maps_line "$MT_PID" "$addr")
+		read -r range mperms _ _ _ path <<<"$m"
+		(( 16#${range%-*} == addr ))
+		(( 16#${range#*-} == addr + end - start ))
+		[[ $mperms == "$perms" ]]
+		if [[ $off == bss ]]; then
+			[[ -z $path ]]
+		else
+			real=$(readlink -f "$prog")
+			[[ $obj == "${real##*/}" ]] && [[ $path == "$real" ]] ||
+				[[ $path == */"$obj" ]]
+		fi
+		n=$((n + 1))
+	done < <(table_rows "$MT_OUT")
+	((n >= 4))
+	# "new stack: LO-HI rw-p, SIZE (...)": one mapping, rw-p.
+	read -r lo hi < <(sed -n 's/^new stack: 0x\([0-9a-f]*\)-0x\([0-9a-f]*\) .*/\1 \2/p' \
+		"$MT_OUT")
+	m=$(mt_maps_line "$MT_PID" "0x$lo")
+	[[ $m == "$lo-$hi rw-p "* ]]
+	aux() { awk -v t="$1" '$2 == t { print $1 }' "$MT_OUT"; }
+	base=$(mt_out_field "base of ${prog##*/}")
+	# AT_PHDR: PT_PHDR's address, or where the first LOAD puts e_phoff.
+	local phdr phoff loff lva
+	phdr=$(LC_ALL=C readelf -lW "$prog" | awk '$1 == "PHDR" { print $3 }')
+	if [[ -z $phdr ]]; then
+		phoff=$(LC_ALL=C readelf -hW "$prog" |
+			awk '/Start of program/ { print $5 }')
+		read -r loff lva < <(LC_ALL=C readelf -lW "$prog" |
+			awk '$1 == "LOAD" { print $2, $3; exit }')
+		phdr=$((lva + phoff - loff))
+	fi
+	(( $(aux AT_PHDR) == base + phdr ))
+	(( $(aux AT_ENTRY) == base + $(LC_ALL=C readelf -hW "$prog" |
+		awk '/Entry point/ { print $4 }') ))
+	(( $(aux AT_PHNUM) == $(LC_ALL=C readelf -hW "$prog" |
+		awk '/Number of program/ { print $5 }') ))
+	(( $(aux AT_PAGESZ) == $(mt_pagesize) ))
+	(( $(aux AT_UID) == $(id -u) ))
+	local r=$(( $(aux AT_RANDOM) )) e=$(( $(aux AT_EXECFN) ))
+	(( r >= 16#$lo && r + 16 <= 16#$hi && e >= 16#$lo && e < 16#$hi ))
+	mt_try 1
+	while read -r obj start end perms off addr; do
+		[[ $output == *"${addr#0x}-"*" $perms "* ]]
+	done < <(table_rows "$MT_OUT")
+	mt_finish
+	((MT_STATUS == 0))
+}
+
+@test "elfload --step: the static program's mappings are in /proc/PID/maps" {
+	check_loaded "$HELLO_STATIC"
+	[[ $(mt_out_field interpreter) == "none (statically linked)" ]]
+	[[ $(mt_out_field "base of hello_static") == 0x0 ]]
+}
+
+@test "elfload --step: a PIE and its interpreter are in /proc/PID/maps" {
+	check_loaded "$HELLO"
+	local interp ldbase m
+	interp=$(LC_ALL=C readelf -lW "$HELLO" |
+		sed -n 's/.*interpreter: \(.*\)\]/\1/p')
+	[[ $(mt_out_field interpreter) == "$interp" ]]
+	# AT_BASE is the base printed for the interpreter: where its first
+	# page (its ELF header, offset 0) is mapped.
+	ldbase=$(sed -n 's/^base of ld-[^:]*: //p' "$MT_OUT")
+	(( $(awk '$2 == "AT_BASE" { print $1 }' "$MT_OUT") == ldbase ))
+	grep -q "^  0x[0-9a-f]* *AT_BASE" "$MT_OUT"
+	[[ $(tail -n +1 "$MT_OUT") == *"jumping to 0x"*", the entry point of ${interp##*/};"* ]]
+}
+
+# --dry-run: the same rows (object, start, end, perms, offset) as a real
+# run, addresses "-"; for the static program, each LOAD of readelf -l gives
+# its rows: start = vaddr rounded down to a page, perms from the flags.
+@test "elfload --dry-run prints the layout relative to the base" {
+	local p dry real
+	for p in "$HELLO" "$HELLO_STATIC" /bin/ls; do
+		mt_run 0 "$ELFLOAD" --dry-run "$p"
+		dry=$(table_rows <(echo "$output") | awk '{ $6 = ""; print }')
+		[[ -n $dry && $(table_rows <(echo "$output") | awk '{ print $6 }' |
+			sort -u) == - ]]
+		[[ $output == *"dry run: nothing was mapped"* ]]
+		if [[ $p == /bin/ls ]]; then
+			mt_run 0 "$ELFLOAD" "$p" -d /
+		else
+			mt_run 0 "$ELFLOAD" "$p"
+		fi
+		real=$(table_rows <(echo "$output") | awk '{ $6 = ""; print }')
+		[[ $dry == "$real" ]]
+	done
+	local ps want got
+	ps=$(mt_pagesize)
+	want=$(LC_ALL=C readelf -lW "$HELLO_STATIC" | awk -v ps="$ps" '
+		$1 == "LOAD" { fl = ""; for (i = 7; i < NF; i++) fl = fl $i
+		v = strtonum_($3); o = strtonum_($2)
+		printf "0x%x %s 0x%x\n", v - v % ps,
+			(fl ~ /R/ ? "r" : "-") (fl ~ /W/ ? "w" : "-") (fl ~ /E/ ? "x" : "-") "p",
+			o - o % ps }
+		function strtonum_(s,  n, i, c) { n = 0; s = tolower(substr(s, 3))
+			for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; n = n * 16 + c }
+			return n }')
+	mt_run 0 "$ELFLOAD" -n "$HELLO_STATIC"
+	got=$(table_rows <(echo "$output") | awk '$5 != "bss" { print $2, $4, $5 }')
+	[[ $want == "$got" ]]
+}
+
+# --- startup ------------------------------------------------------------------
+
+@test "startup: help, usage errors, write errors, --step without stdin" {
+	mt_common_checks "$STARTUP" -n 1
+	mt_run 2 "$STARTUP" -n 0
+	[[ $stderr == "startup: -n: bad number '0' (1 to 10000)"* ]]
+}
+
+# "file size: N (...)" of each build equals stat -c %s; "interpreter:" and
+# "NEEDED:" equal readelf -l and -d (the static build has none); "mappings
+# once main runs: N" equals the lines of the child's /proc/PID/maps, read
+# by the test at startup's pauses (the child is stopped in its own pause);
+# the timing table is consistent: fastest <= median <= slowest, and the
+# ratio is the ratio of the medians.
+@test "startup: sizes, NEEDED, mappings and times" {
+	mt_start "$STARTUP" -n 5
+	local k child
+	for k in 1 2; do
+		mt_wait_pause "$k" 20
+		child=$(mt_pause_line "$k" | sed -n 's/.*: child \([0-9]*\) runs.*/\1/p')
+		[[ -r /proc/$child/maps ]]
+		echo "$(wc -l <"/proc/$child/maps")" >"$MT_TMP/maps$k"
+		mt_try "$k"
+		[[ $output == "$(cat "$MT_TMP/maps$k")" ]]
+		mt_resume
+	done
+	mt_finish 60
+	((MT_STATUS == 0))
+	local sizes needed interps counts
+	mapfile -t sizes < <(sed -n 's/^  file size: \([0-9]*\) .*/\1/p' "$MT_OUT")
+	[[ ${sizes[0]} == "$(stat -c %s "$HELLO_STATIC")" ]]
+	[[ ${sizes[1]} == "$(stat -c %s "$HELLO")" ]]
+	mapfile -t needed < <(sed -n 's/^  NEEDED: //p' "$MT_OUT")
+	LC_ALL=C readelf -dW "$HELLO_STATIC" | grep -q 'no dynamic section'
+	[[ ${needed[0]} == "none (no dynamic section)" ]]
+	[[ ${needed[1]} == "$(LC_ALL=C readelf -dW "$HELLO" |
+		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ')" ]]
+	mapfile -t interps < <(sed -n 's/^  interpreter: //p' "$MT_OUT")
+	[[ ${interps[0]} == "none: the kernel jumps straight into it" ]]
+	[[ ${interps[1]} == "$(LC_ALL=C readelf -lW "$HELLO" |
+		sed -n 's/.*interpreter: \(.*\)\]/\1/p')" ]]
+	mapfile -t counts < <(sed -n 's/^  mappings once main runs: //p' "$MT_OUT")
+	[[ ${counts[0]} == "$(cat "$MT_TMP/maps1")" ]]
+	[[ ${counts[1]} == "$(cat "$MT_TMP/maps2")" ]]
+	grep -q '^fork + exec + exit, 5 runs of each, in microseconds$' "$MT_OUT"
+	local ms md
+	read -r ms md < <(awk 'NF == 4 && ($1 == "static" || $1 == "dynamic") {
+		if ($3 > $2 || $2 > $4) bad = 1; m[$1] = $2 }
+		END { if (bad) print "bad"; else print m["static"], m["dynamic"] }' \
+		"$MT_OUT")
+	[[ $ms != bad ]]
+	# The ratio of the printed medians (rounded to 0.1 us): within 0.01.
+	local ratio
+	ratio=$(sed -n 's|^dynamic / static (medians): ||p' "$MT_OUT")
+	awk -v s="$ms" -v d="$md" -v r="$ratio" \
+		'BEGIN { x = d / s - r; exit !(x < 0.01 && x > -0.01) }'
+}
+
+# --- hello --------------------------------------------------------------------
+
+@test "hello: help, usage errors, write errors, --step without stdin" {
+	mt_common_checks "$HELLO"
+	mt_common_checks "$HELLO_STATIC"
+}
+
+# "argv[N]: ..." as given; "pid: N" its pid; "main: ADDR" inside an r-xp
+# mapping of its file (equal to nm for the static build); "a global" in an
+# rw-p mapping of the file; "a local" in [stack]; "dynamic linker at" is
+# where the interpreter's first page is mapped, or none for the static
+# build. [pause 1]'s try: command shows those mappings.
+@test "hello: arguments, pid and addresses against nm and maps" {
+	local p m ld
+	for p in "$HELLO" "$HELLO_STATIC"; do
+		mt_start "$p" "a b" c
+		mt_wait_pause 1
+		[[ $(mt_out_field "argv\[1\]") == "a b" ]]
+		[[ $(mt_out_field "argv\[2\]") == c ]]
+		[[ $(mt_out_field pid) == "$MT_PID" ]]
+		m=$(mt_maps_line "$MT_PID" "$(mt_out_field main)")
+		[[ $m == *" r-xp "* && $m == *" $p" ]]
+		m=$(mt_maps_line "$MT_PID" "$(mt_out_field "a global")")
+		[[ $m == *" rw-p "* ]]
+		m=$(mt_maps_line "$MT_PID" "$(mt_out_field "a local")")
+		[[ $m == *" [stack]" ]]
+		ld=$(mt_out_field "dynamic linker at")
+		if [[ $p == "$HELLO" ]]; then
+			m=$(mt_maps_line "$MT_PID" "$ld")
+			[[ ${m%%-*} == "${ld#0x}" && $m == *" 00000000 "* ]]
+			[[ $m == *"/$(basename "$(readlink -f "$(LC_ALL=C \
+				readelf -lW "$p" | sed -n 's/.*interpreter: \(.*\)\]/\1/p')")")" ]]
+		else
+			[[ $ld == "none (statically linked)" ]]
+			(( $(mt_out_field main) == 16#$(nm "$p" |
+				awk '$3 == "main" { print $1 }') ))
+		fi
+		mt_try 1
+		[[ $output == *"$(mt_maps_line "$MT_PID" "$(mt_out_field main)")"* ]]
+		mt_finish
+		((MT_STATUS == 0))
+	done
+}
