@@ -1,0 +1,820 @@
+# SPDX-License-Identifier: MIT
+# tests/pagemap.bats - pagemap/pagetable, peek, soft_dirty and addrsplit
+# against the test's own reads of /proc/PID/pagemap (dd | od, through
+# mt_pagemap), /proc/PID/maps and smaps, /proc/kpageflags and kpagecount
+# (root), /proc/cpuinfo and shell arithmetic, made while the program is
+# paused. Every test holds as root (frame numbers visible) and as an
+# ordinary user (frame numbers 0: the explanation is checked instead).
+
+load helpers
+
+PT=$MT_TOP/pagemap/pagetable
+PK=$MT_TOP/pagemap/peek
+SD=$MT_TOP/pagemap/soft_dirty
+AS=$MT_TOP/pagemap/addrsplit
+
+# Never leave a program behind: a second instance or a target process.
+teardown() {
+	mt_cleanup
+	local p
+	for p in ${PM_KILL:-}; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	true
+}
+
+# --- small tools -------------------------------------------------------------
+
+pm_root() { [[ $(id -u) == 0 ]]; }
+
+# Bit N of a 0x... number, as an exit status (true when set).
+pm_has() { (((($1) >> $2) & 1)); }
+
+# The rows of pagetable's tables in FILE (default $MT_OUT), without a fork
+# each: "%-14s %7d 0x%016x present exclusive file pfn" go into ROW_PID,
+# ROW_E, ROW_PRES, ROW_EXCL, ROW_FILE, ROW_PFN, by label.
+pm_load() {
+	local line label re='^ *([0-9]+) (0x[0-9a-f]{16}) (yes|no) +(yes|no) +(yes|no) +(.*)$'
+	declare -gA ROW_PID=() ROW_E=() ROW_PRES=() ROW_EXCL=() ROW_FILE=() ROW_PFN=()
+	while IFS= read -r line; do
+		[[ ${line:15} =~ $re ]] || continue
+		label=${line:0:14}
+		label=${label%"${label##*[! ]}"}
+		ROW_PID[$label]=${BASH_REMATCH[1]}
+		ROW_E[$label]=${BASH_REMATCH[2]}
+		ROW_PRES[$label]=${BASH_REMATCH[3]}
+		ROW_EXCL[$label]=${BASH_REMATCH[4]}
+		ROW_FILE[$label]=${BASH_REMATCH[5]}
+		ROW_PFN[$label]=${BASH_REMATCH[6]}
+	done <"${1:-$MT_OUT}"
+}
+
+# The frame number of entry E as the programs print it (0x.., hidden or
+# -), in REPLY.
+pm_pfn() {
+	local pfn=$((($1) & ((1 << 55) - 1)))
+	if ! pm_has "$1" 63; then
+		REPLY=-
+	elif ((pfn == 0)); then
+		REPLY=hidden
+	else
+		printf -v REPLY '0x%x' "$pfn"
+	fi
+}
+
+# N raw entries from the page of ADDR in PID, one 0x... a line.
+pm_entries() {
+	local ps
+	ps=$(mt_pagesize)
+	dd if="/proc/$1/pagemap" bs=8 skip=$(($2 / ps)) count="$3" \
+		2>/dev/null | od -v -An -tx8 -w8 | sed 's/^ */0x/'
+}
+
+# 8 bytes of a /proc/kpage* file at index PFN, as a decimal number.
+pm_kword() {
+	local v
+	v=$(dd if="$1" bs=8 skip=$(($2)) count=1 2>/dev/null | od -An -tu8)
+	echo $((v))
+}
+
+# The output of `try:` (od lines) as 0x... entries, one a line.
+pm_try_entries() {
+	local l
+	for l in "${lines[@]}"; do
+		l=${l// /}
+		[[ -n $l ]] && echo "0x$l"
+	done
+}
+
+# Start a second instance beside the first: the first's driver state is
+# kept in PM_A_* and given back by pm_back.
+pm_second() {
+	PM_A_PID=$MT_PID PM_A_FD=$MT_FD PM_A_OUT=$MT_OUT
+	PM_KILL="${PM_KILL:-} $MT_PID"
+	mt_start "$@"
+}
+
+pm_back() {
+	mt_finish
+	MT_PID=$PM_A_PID MT_FD=$PM_A_FD MT_OUT=$PM_A_OUT
+}
+
+# Go on from pause 1 to pause N (each resumed but the last).
+pm_to_pause() {
+	local i
+	for ((i = 1; i < $1; i++)); do
+		mt_wait_pause "$i"
+		mt_resume
+	done
+	mt_wait_pause "$1"
+}
+
+# Every line of FILE under 80 columns, pause lines aside (their commands).
+pm_narrow() {
+	local long
+	long=$(grep -v '^\[pause ' "$1" | awk 'length > 79')
+	[[ -z $long ]] || { echo "lines over 79 columns: $long" >&2; false; }
+}
+
+# ============================================================================
+# pagemap/pagetable
+# ============================================================================
+
+@test "pagetable: help, usage errors, write errors, closed stdin" {
+	mt_common_checks "$PT"
+	mt_run 2 "$PT" extra
+	[[ $stderr == "pagetable: unexpected argument 'extra'"* ]]
+}
+
+# Parses: "page size:", "page:", "page number:", "offset in pagemap:", the
+# "untouched", "read", "read (next)" and "written" rows, the "zero page:" or
+# "no zero page:" line, the "field by field" block, pauses 1-3 and their
+# try: commands.
+@test "pagetable: untouched, read, written: entries equal pagemap" {
+	local ps page e pid e2 pfn
+	ps=$(mt_pagesize)
+	mt_start "$PT"
+	mt_wait_pause 1
+	pid=$MT_PID
+	[[ $(mt_out_field "page size") == "$ps" ]]
+	page=$(mt_out_field page)
+	[[ $page == *" (private anonymous)" ]]
+	page=${page%% *}
+	[[ $(mt_maps_line "$pid" "$page") == *" rw-p "* ]]
+	(((page % ps) == 0))
+	[[ $(mt_out_field "page number") == "$((page / ps)) (address / page size)" ]]
+	[[ $(mt_out_field "offset in pagemap") == "$((page / ps * 8)) (page number * 8)" ]]
+	# untouched: not present, the entry the program printed is pagemap's.
+	e=$(mt_pagemap "$pid" "$page")
+	pm_load
+	[[ ${ROW_E[untouched]} == "$e" ]] && ! pm_has "$e" 63
+	[[ ${ROW_PID[untouched]} == "$pid" && ${ROW_PRES[untouched]} == no ]]
+	[[ ${ROW_PFN[untouched]} == - ]]
+	mt_try 1
+	[[ $(pm_try_entries) == "$e" ]]
+	mt_resume
+	mt_wait_pause 2
+	e=$(mt_pagemap "$pid" "$page")
+	e2=$(mt_pagemap "$pid" $((page + ps)))
+	pm_load
+	[[ ${ROW_E[read]} == "$e" && ${ROW_E["read (next)"]} == "$e2" ]]
+	pm_pfn "$e"
+	[[ ${ROW_PRES[read]} == yes && ${ROW_PFN[read]} == "$REPLY" ]]
+	pm_pfn "$e2"
+	[[ ${ROW_PFN["read (next)"]} == "$REPLY" && ${ROW_FILE[read]} == no ]]
+	mt_try 2
+	[[ $(pm_try_entries) == "$e" ]]
+	if pm_has "$e" 56; then
+		# A kernel without the zero page: each read got its own frame.
+		grep -q '^no zero page: this kernel gives each read page a zeroed frame of its own$' "$MT_OUT"
+		[[ ${ROW_EXCL[read]} == yes ]]
+		[[ $(mt_pause_line 2) == *"read: each page got a frame of its own;"* ]]
+	else
+		[[ ${ROW_EXCL[read]} == no ]]
+		[[ $(mt_pause_line 2) == *"read: both pages map the zero page;"* ]]
+		if pm_root; then
+			pm_pfn "$e"
+			[[ $e == "$e2" ]]
+			grep -q "^zero page: pfn $REPLY, the same for both pages read$" "$MT_OUT"
+		else
+			grep -q '^zero page: present, not exclusive, no file$' "$MT_OUT"
+		fi
+	fi
+	mt_resume
+	mt_wait_pause 3
+	e=$(mt_pagemap "$pid" "$page")
+	pm_load
+	pm_pfn "$e"
+	[[ ${ROW_E[written]} == "$e" && ${ROW_PFN[written]} == "$REPLY" ]]
+	[[ ${ROW_PRES[written]} == yes && ${ROW_EXCL[written]} == yes ]]
+	mt_try 3
+	[[ $(pm_try_entries) == "$e" ]]
+	# The block decodes the same entry, bit by bit.
+	grep -q "^the entry of $page, field by field:$" "$MT_OUT"
+	[[ $(mt_out_field "  raw entry") == "$e" ]]
+	[[ $(mt_out_field "  present (bit 63)") == $(((e >> 63) & 1)) ]]
+	[[ $(mt_out_field "  swapped (bit 62)") == $(((e >> 62) & 1)) ]]
+	[[ $(mt_out_field "  file page or shared anonymous (bit 61)") == $(((e >> 61) & 1)) ]]
+	[[ $(mt_out_field "  exclusively mapped (bit 56)") == $(((e >> 56) & 1)) ]]
+	[[ $(mt_out_field "  soft-dirty (bit 55)") == $(((e >> 55) & 1)) ]]
+	if pm_root; then
+		pfn=$((e & ((1 << 55) - 1)))
+		((pfn != 0))
+		[[ $(mt_out_field "  page frame number (bits 0-54)") == "$(mt_hex "$pfn")" ]]
+		[[ $(mt_out_field "  physical address") == "$(mt_hex $((pfn * ps))) (pfn * page size + 0x0)" ]]
+	else
+		[[ $(mt_out_field "  page frame number (bits 0-54)") == "0 (hidden)" ]]
+		[[ -z $(mt_out_field "  physical address") ]]
+	fi
+	mt_finish
+	((MT_STATUS == 0))
+	pm_narrow "$MT_OUT"
+}
+
+# Parses: the "fork: parent/child", "CoW: parent/child" and "shared:
+# parent/child" rows, the "written" row, pauses 4-6 and their try: commands.
+@test "pagetable: fork shares the frame, the child's write copies it" {
+	local ps page pid kid ep ec written shared pw
+	ps=$(mt_pagesize)
+	mt_start "$PT"
+	pm_to_pause 4
+	pid=$MT_PID
+	page=$(mt_out_field page)
+	page=${page%% *}
+	pm_load
+	kid=${ROW_PID["fork: child"]}
+	[[ ${ROW_PID["fork: parent"]} == "$pid" && $kid != "$pid" ]]
+	[[ $(awk '{ print $4 }' "/proc/$kid/stat") == "$pid" ]]
+	ep=$(mt_pagemap "$pid" "$page")
+	ec=$(mt_pagemap "$kid" "$page")
+	[[ ${ROW_E["fork: parent"]} == "$ep" && ${ROW_E["fork: child"]} == "$ec" ]]
+	# After fork: both present, neither exclusive, one frame.
+	pm_has "$ep" 63 && ! pm_has "$ep" 56
+	pm_has "$ec" 63 && ! pm_has "$ec" 56
+	[[ ${ROW_EXCL["fork: parent"]} == no && ${ROW_EXCL["fork: child"]} == no ]]
+	written=${ROW_E[written]}
+	pm_has "$written" 56
+	pm_pfn "$written"
+	pw=$REPLY
+	if pm_root; then
+		pm_pfn "$ep"
+		[[ $ep == "$ec" && $REPLY == "$pw" && ${ROW_PFN["fork: child"]} == "$pw" ]]
+	fi
+	mt_try 4
+	[[ $(pm_try_entries) == "$ep"$'\n'"$ec" ]]
+	[[ $(mt_pause_line 4) == *"for p in $pid $kid; do dd "* ]]
+	mt_resume
+	mt_wait_pause 5
+	ep=$(mt_pagemap "$pid" "$page")
+	ec=$(mt_pagemap "$kid" "$page")
+	pm_load
+	[[ ${ROW_E["CoW: parent"]} == "$ep" && ${ROW_E["CoW: child"]} == "$ec" ]]
+	# The child wrote: both exclusive again.
+	pm_has "$ep" 56 && pm_has "$ec" 56
+	[[ ${ROW_EXCL["CoW: parent"]} == yes && ${ROW_EXCL["CoW: child"]} == yes ]]
+	[[ ${ROW_PID["CoW: child"]} == "$kid" ]]
+	if pm_root; then
+		# The child got a new frame, the parent kept the old one.
+		pm_pfn "$ep"
+		[[ $REPLY == "$pw" && ${ROW_PFN["CoW: parent"]} == "$pw" ]]
+		pm_pfn "$ec"
+		[[ $REPLY != "$pw" && ${ROW_PFN["CoW: child"]} == "$REPLY" ]]
+	fi
+	mt_try 5
+	[[ $(pm_try_entries) == "$ep"$'\n'"$ec" ]]
+	mt_resume
+	mt_wait_pause 6
+	shared=$(mt_pause_line 6)
+	shared=${shared##*skip=}
+	shared=$((${shared%% *} * ps))
+	[[ $(mt_maps_line "$pid" "$shared") == *" rw-s "* ]]
+	ep=$(mt_pagemap "$pid" "$shared")
+	ec=$(mt_pagemap "$kid" "$shared")
+	pm_load
+	[[ ${ROW_E["shared: parent"]} == "$ep" && ${ROW_E["shared: child"]} == "$ec" ]]
+	[[ ${ROW_PID["shared: child"]} == "$kid" ]]
+	# One frame, mapped twice: bit 61 (shared anonymous), not exclusive.
+	pm_has "$ep" 61 && ! pm_has "$ep" 56
+	[[ ${ROW_FILE["shared: parent"]} == yes && ${ROW_EXCL["shared: child"]} == no ]]
+	if pm_root; then
+		[[ $ep == "$ec" ]]
+	fi
+	mt_try 6
+	[[ $(pm_try_entries) == "$ep"$'\n'"$ec" ]]
+	mt_finish
+	((MT_STATUS == 0))
+}
+
+# Parses: the "pfn hidden:" note (ordinary user) or the pfn column (root).
+@test "pagetable: frame numbers hidden from ordinary users, and why" {
+	mt_run 0 "$PT"
+	pm_load <(echo "$output")
+	if pm_root; then
+		[[ $output != *"pfn hidden"* ]]
+		[[ ${ROW_PFN[written]} == 0x* ]]
+	else
+		[[ $output == *"  pfn hidden: the kernel shows frame numbers only to CAP_SYS_ADMIN (root),"* ]]
+		[[ ${ROW_PFN[written]} == hidden && ${ROW_PFN["CoW: child"]} == hidden ]]
+		# Copy-on-write still shows, through the exclusive bit.
+		[[ ${ROW_EXCL["fork: child"]} == no && ${ROW_EXCL["CoW: child"]} == yes ]]
+	fi
+}
+
+# Parses: the "read" row of two separate instances at pause 2.
+@test "pagetable: the zero page is one frame in two processes" {
+	local e1 e2 p1 page1 page2 pfn1
+	mt_start "$PT"
+	pm_to_pause 2
+	p1=$MT_PID
+	page1=$(mt_out_field page)
+	e1=$(mt_pagemap "$p1" "${page1%% *}")
+	pm_second "$PT"
+	pm_to_pause 2
+	page2=$(mt_out_field page)
+	e2=$(mt_pagemap "$MT_PID" "${page2%% *}")
+	pm_load
+	[[ ${ROW_E[read]} == "$e2" ]]
+	pm_back
+	pm_load
+	[[ ${ROW_E[read]} == "$e1" ]]
+	mt_finish
+	if pm_has "$e1" 56; then
+		grep -q '^no zero page:' "$MT_OUT"
+		skip "this kernel gives each read page a frame of its own"
+	fi
+	pm_root || skip "frame numbers are hidden from ordinary users"
+	pm_pfn "$e1"
+	pfn1=$REPLY
+	pm_pfn "$e2"
+	[[ $pfn1 == "$REPLY" && $REPLY == 0x* ]]
+}
+
+# Parses: the "frame flags:" and "frame map count:" lines under the
+# "written" and "fork: parent" rows; the explanation when /proc/kpageflags
+# cannot be read.
+@test "pagetable --kpageflags: flags and map count from /proc/kpage*" {
+	local names=(LOCKED ERROR REFERENCED UPTODATE DIRTY LRU ACTIVE SLAB
+		WRITEBACK RECLAIM BUDDY MMAP ANON SWAPCACHE SWAPBACKED
+		COMPOUND_HEAD COMPOUND_TAIL HUGE UNEVICTABLE HWPOISON NOPAGE KSM
+		THP OFFLINE ZERO_PAGE IDLE PGTABLE)
+	if ! dd if=/proc/kpageflags bs=8 count=1 of=/dev/null 2>/dev/null; then
+		mt_run 0 "$PT" --kpageflags
+		[[ ${lines[0]} == "frame flags: cannot read /proc/kpageflags: "* ]]
+		[[ ${lines[1]} == "  it is root's only (CAP_SYS_ADMIN): run as root to see them" ]]
+		[[ $output != *"frame map count"* ]]
+		return 0
+	fi
+	mt_start "$PT" --kpageflags
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	mt_resume
+	local block e pfn flags want count i got mask label n
+	# LRU, ACTIVE, REFERENCED and IDLE change as reclaim and the per-CPU
+	# LRU batches work, and bits 32 on are the kernel's internal page
+	# flags: the other bits are compared.
+	mask=$(((1 << 2) | (1 << 5) | (1 << 6) | (1 << 25) | (~0 << 32)))
+	for label in written "fork: parent"; do
+		n=3
+		[[ $label == written ]] || { mt_resume; n=4; }
+		mt_wait_pause "$n"
+		pm_load
+		block=$(awk -v l="$label " 'index($0, l) == 1 { f = 1; next }
+			f && /^  / { print; next } f { exit }' "$MT_OUT")
+		e=${ROW_E[$label]}
+		pfn=$((e & ((1 << 55) - 1)))
+		flags=$(sed -n 's/^  frame flags: \(0x[0-9a-f]*\).*/\1/p' <<<"$block")
+		want=$(pm_kword /proc/kpageflags "$pfn")
+		(((flags & ~mask) == (want & ~mask)))
+		(((flags >> 12) & 1)) # ANON
+		# Each name printed stands for a bit set in the printed word.
+		got=" $(grep -v 'map count' <<<"$block" | sed 's/.*frame flags: 0x[0-9a-f]*//' | tr -s ' \n' '  ') "
+		for i in "${!names[@]}"; do
+			if (((flags >> i) & 1)); then
+				[[ $got == *" ${names[$i]} "* ]]
+			else
+				[[ $got != *" ${names[$i]} "* ]]
+			fi
+		done
+		count=$(sed -n 's/^  frame map count: //p' <<<"$block")
+		if [[ $label == written ]]; then
+			[[ $count == 1 && $count == $(pm_kword /proc/kpagecount "$pfn") ]]
+		else
+			# After fork the frame is mapped twice.
+			[[ $count == 2 && $count == $(pm_kword /proc/kpagecount "$pfn") ]]
+		fi
+	done
+	mt_finish
+	((MT_STATUS == 0))
+}
+
+# ============================================================================
+# pagemap/peek
+# ============================================================================
+
+@test "peek: help, usage errors, write errors, closed stdin" {
+	mt_common_checks "$PK"
+	mt_run 2 "$PK" --pid 1
+	[[ $stderr == "peek: --pid needs addresses or --range"* ]]
+	mt_run 2 "$PK" --range
+	[[ $stderr == "peek: --range needs START END or a mapping name"* ]]
+	mt_run 2 "$PK" --pid 0 1000
+	[[ $stderr == "peek: --pid: bad number '0' "* ]]
+}
+
+# The rows of peek's table in FILE (default $MT_OUT): "%-13s 0x%-14x
+# 0x%016x flags pfn" go into PK_A (address), PK_E, PK_F, PK_PFN by label.
+pk_load() {
+	local line label re='^(0x[0-9a-f]+) +(0x[0-9a-f]{16}) ([-psfxd]{5}) (.*)$'
+	declare -gA PK_A=() PK_E=() PK_F=() PK_PFN=()
+	while IFS= read -r line; do
+		[[ ${line:14} =~ $re ]] || continue
+		label=${line:0:13}
+		label=${label%"${label##*[! ]}"}
+		PK_A[$label]=${BASH_REMATCH[1]}
+		PK_E[$label]=${BASH_REMATCH[2]}
+		PK_F[$label]=${BASH_REMATCH[3]}
+		PK_PFN[$label]=${BASH_REMATCH[4]}
+	done <"${1:-$MT_OUT}"
+}
+
+# The flags column for entry E (p s f x d, '-' when clear), in REPLY.
+pk_flags() {
+	local b
+	REPLY=
+	for b in 63:p 62:s 61:f 56:x 55:d; do
+		if pm_has "$1" "${b%:*}"; then REPLY+=${b#*:}; else REPLY+=-; fi
+	done
+}
+
+# Checks peek row LABEL (loaded) of process PID against the test's own read
+# of pagemap; the entry in PK_READ[LABEL].
+pk_check() {
+	local e
+	e=$(mt_pagemap "$2" "${PK_A[$1]}")
+	PK_READ[$1]=$e
+	[[ ${PK_E[$1]} == "$e" ]] || return 1
+	pk_flags "$e"
+	[[ ${PK_F[$1]} == "$REPLY" ]] || return 1
+	pm_pfn "$e"
+	[[ ${PK_PFN[$1]} == "$REPLY" ]]
+}
+
+# Parses: the "program text", "libc text", "written data" rows of two
+# instances, pause 1 and its try: command (a third copy).
+@test "peek: two copies share text and libc frames, not data" {
+	local exe p1 l
+	declare -A PK_READ=() first=()
+	exe=$(cd "$MT_TOP/pagemap" && pwd -P)/peek
+	mt_start "$PK"
+	mt_wait_pause 1
+	p1=$MT_PID
+	pk_load
+	[[ $(mt_maps_line "$p1" "${PK_A["program text"]}") == *" r-xp "*" $exe" ]]
+	[[ $(mt_maps_line "$p1" "${PK_A["libc text"]}") =~ \ r-xp\ .*/(libc\.|ld-musl) ]]
+	[[ $(mt_maps_line "$p1" "${PK_A["written data"]}") == *" rw-p "* ]]
+	for l in "program text" "libc text" "written data"; do
+		pk_check "$l" "$p1"
+		first[$l]=${PK_READ[$l]}
+	done
+	pm_has "${first["program text"]}" 61 && pm_has "${first["libc text"]}" 61
+	! pm_has "${first["written data"]}" 61 && pm_has "${first["written data"]}" 56
+	[[ $(mt_pause_line 1) == *"; try: $exe" ]]
+	# The try: command runs a third copy: while it runs, the text page is
+	# mapped twice (not exclusive), its data page is its own.
+	mt_try 1
+	pk_load <(echo "$output")
+	[[ ${PK_F["program text"]} == p-f-- && ${PK_F["written data"]} == p--x- ]]
+	if pm_root; then
+		pm_pfn "${first["program text"]}"
+		[[ ${PK_PFN["program text"]} == "$REPLY" ]]
+		pm_pfn "${first["written data"]}"
+		[[ ${PK_PFN["written data"]} != "$REPLY" ]]
+	fi
+	pm_second "$PK"
+	mt_wait_pause 1
+	pk_load
+	for l in "program text" "libc text" "written data"; do
+		pk_check "$l" "$MT_PID"
+	done
+	pm_back
+	mt_finish
+	((MT_STATUS == 0))
+	pm_root || skip "frame numbers are hidden from ordinary users"
+	for l in "program text" "libc text" "written data"; do
+		first[$l]=$((first[$l] & ((1 << 55) - 1)))
+		PK_READ[$l]=$((PK_READ[$l] & ((1 << 55) - 1)))
+	done
+	((first["program text"] == PK_READ["program text"]))
+	((first["libc text"] == PK_READ["libc text"]))
+	((first["written data"] != PK_READ["written data"]))
+}
+
+# A process to read: sleep, with its stack and text pages.
+pk_target() {
+	sleep 60 3>&- &
+	PK_T=$!
+	PM_KILL="${PM_KILL:-} $PK_T"
+	while [[ $(readlink "/proc/$PK_T/exe") != */sleep ]]; do sleep 0.05; done
+}
+
+# Parses: the header, one row per ADDR (label: the mapping's file name).
+@test "peek --pid PID ADDR...: each entry is pagemap's" {
+	local stack text
+	declare -A PK_READ=()
+	pk_target
+	stack=$(mt_maps_named "$PK_T" '[stack]')
+	stack=${stack%%-*}
+	text=$(awk '$2 ~ /x/ && $6 ~ /sleep$/ { print $1; exit }' "/proc/$PK_T/maps")
+	text=${text%%-*}
+	mt_run 0 "$PK" --pid "$PK_T" "0x$stack" "$text"
+	[[ ${lines[0]} == "flags: p present, s swapped, f file or shared, x exclusive, d soft-dirty" ]]
+	[[ ${lines[2]} == "page          address          pagemap entry      flags pfn" ]]
+	pk_load <(echo "$output")
+	[[ ${PK_A["[stack]"]} == "0x$stack" && ${PK_A[sleep]} == "0x$text" ]]
+	pk_check "[stack]" "$PK_T"
+	pk_check sleep "$PK_T"
+	pm_has "${PK_E[sleep]}" 61
+}
+
+# The test's own map of COUNT pages from ADDR of PID: # . s, and counts.
+pk_own_map() {
+	local e m="" p=0 s=0
+	while read -r e; do
+		if pm_has "$e" 63; then
+			m+="#" p=$((p + 1))
+		elif pm_has "$e" 62; then
+			m+="s" s=$((s + 1))
+		else
+			m+="."
+		fi
+	done < <(pm_entries "$1" "$2" "$3")
+	echo "$m $p $s"
+}
+
+# Parses: "range:", the map lines, "present:", "swapped:".
+@test "peek --range NAME and START END: map and counts equal pagemap" {
+	local ps lo hi n own map
+	ps=$(mt_pagesize)
+	pk_target
+	kill -STOP "$PK_T" # nothing changes while both read
+	read -r lo hi < <(mt_maps_named "$PK_T" '[stack]' | awk '{ split($1, r, "-"); print r[1], r[2] }')
+	lo=$((16#$lo)) hi=$((16#$hi)) n=$(((hi - lo) / ps))
+	own=$(pk_own_map "$PK_T" "$lo" "$n")
+	mt_run 0 "$PK" --pid "$PK_T" --range '[stack]'
+	[[ ${lines[0]} == "range: $(mt_hex "$lo")-$(mt_hex "$hi") ($n pages)" ]]
+	map=$(grep '^0x[0-9a-f]* [#.s]*$' <<<"$output" | awk '{ printf "%s", $2 }')
+	[[ "$map ${lines[-2]#present: } ${lines[-1]#swapped: }" == "$own" ]]
+	[[ $(grep -m1 '^0x' <<<"$output") == "$(mt_hex "$lo") "* ]]
+	# START END: a part of it, ends not page-aligned, 0x optional.
+	mt_run 0 "$PK" --pid "$PK_T" --range "$(printf '%x' $((hi - 3 * ps + 5)))" "$(mt_hex $((hi - 1)))"
+	own=$(pk_own_map "$PK_T" $((hi - 3 * ps)) 3)
+	[[ ${lines[0]} == "range: $(mt_hex $((hi - 3 * ps)))-$(mt_hex "$hi") (3 pages)" ]]
+	[[ "$(grep '^0x' <<<"$output" | awk '{ print $2 }') ${lines[-2]#present: } ${lines[-1]#swapped: }" == "$own" ]]
+	# Without --pid: this process. Over 65536 pages: refused.
+	mt_run 0 "$PK" --range '[stack]'
+	mt_run 2 "$PK" --pid "$PK_T" --range 0 40000000
+	[[ $stderr == "peek: --range: 262144 pages, more than 65536"* ]] || [[ $(mt_pagesize) != 4096 ]]
+	mt_run 1 "$PK" --pid "$PK_T" --range '[nothing]'
+	[[ $stderr == "peek: no mapping named '[nothing]' in pid $PK_T (see /proc/$PK_T/maps)" ]]
+	mt_run 2 "$PK" --range 2000 1000
+	[[ $stderr == "peek: --range: END must be above START"* ]]
+}
+
+# Parses: the error message on stderr and the exit status.
+@test "peek: missing process, unreadable process, bad addresses" {
+	local gone p unreadable=
+	sleep 0 &
+	gone=$!
+	wait "$gone"
+	[[ ! -e /proc/$gone ]] || skip "pid $gone was reused at once"
+	mt_run 1 "$PK" --pid "$gone" 1000
+	[[ $stderr == "peek: no process $gone" ]]
+	# A process this user may not read: another user's (as root, one
+	# root may not read either, when there is one).
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[[ -e /proc/$p/pagemap ]] || continue
+		dd if="/proc/$p/pagemap" bs=8 count=1 of=/dev/null 2>/dev/null && continue
+		[[ -e /proc/$p ]] && unreadable=$p && break
+	done
+	if [[ -n $unreadable ]]; then
+		mt_run 1 "$PK" --pid "$unreadable" --range 1000 2000
+		[[ $stderr == "peek: /proc/$unreadable/pagemap: Permission denied: only its owner or root may read it" ]]
+	fi
+	pk_target
+	! mt_maps_line "$PK_T" 0x1000 2>/dev/null || skip "0x1000 is mapped"
+	mt_run 1 "$PK" --pid "$PK_T" 0x1000
+	[[ $stderr == "peek: 0x1000 is not mapped in pid $PK_T (see /proc/$PK_T/maps)" ]]
+	[[ $output == "" ]]
+	local bad
+	for bad in zz 0x 0x12g 12345678901234567 ''; do
+		mt_run 2 "$PK" --pid "$PK_T" "$bad"
+		[[ $stderr == "peek: bad address '$bad' (hex, as /proc/PID/maps shows it)"$'\n'"usage: peek "* ]]
+	done
+	[[ -n $unreadable ]] || skip "no process here this user may not read"
+}
+
+# ============================================================================
+# pagemap/soft_dirty
+# ============================================================================
+
+@test "soft_dirty: help, usage errors, write errors, closed stdin" {
+	mt_common_checks "$SD"
+	mt_run 2 "$SD" -n 1
+	[[ $stderr == "soft_dirty: -n: bad number '1' (2 to 48)"* ]]
+	mt_run 2 "$SD" -n 49
+	mt_run 0 "$SD" -n 48
+	[[ $(grep -c '^[a-z].* [#.]\{48\} [0-9]*$' <<<"$output") == 3 ]]
+}
+
+# The row STEP of soft_dirty's table: "map count".
+sd_row() {
+	awk -v l="$(printf '%-22s' "$1")" \
+		'substr($0, 1, 22) == l { print substr($0, 24); exit }' "$MT_OUT"
+}
+
+# The test's own bit 55 map of N pages from ADDR of PID, and its count.
+sd_own() {
+	local e m="" n=0
+	while read -r e; do
+		if pm_has "$e" 55; then m+="#" n=$((n + 1)); else m+="."; fi
+	done < <(pm_entries "$1" "$2" "$3")
+	echo "$m $n"
+}
+
+# Parses: "page size:", "region:", "soft-dirty tracking:", the three rows,
+# "written since the clear:", the explanation, pauses 1-2, their try:.
+@test "soft_dirty: bit 55 set on exactly the written pages, or why not" {
+	local ps region pid vmf sd want
+	ps=$(mt_pagesize)
+	mt_start "$SD"
+	mt_wait_pause 1
+	pid=$MT_PID
+	[[ $(mt_out_field "page size") == "$ps" ]]
+	region=$(mt_out_field region)
+	[[ $region == *", 16 pages (private anonymous)" ]]
+	region=${region%%,*}
+	[[ $(mt_maps_line "$pid" "$region") == "${region#0x}-$(printf '%x' $((region + 16 * ps))) rw-p "* ]]
+	vmf=$(awk -v r="${region#0x}-" 'index($1, r) == 1 { f = 1 } f && $1 == "VmFlags:" { print; exit }' "/proc/$pid/smaps")
+	[[ -n $vmf ]]
+	sd=0
+	[[ " $vmf " == *" sd "* ]] && sd=1
+	if ((sd)); then
+		[[ $(mt_out_field "soft-dirty tracking") == "yes (VmFlags has 'sd')" ]]
+	else
+		[[ $(mt_out_field "soft-dirty tracking") == "no (VmFlags in smaps has no 'sd')" ]]
+	fi
+	# Right after the clear: the test's own bits are the program's.
+	[[ $(sd_row "cleared (clear_refs 4)") == "$(sd_own "$pid" "$region" 16)" ]]
+	[[ $(sd_row "cleared (clear_refs 4)") == "................ 0" ]]
+	mt_try 1
+	[[ $(pm_try_entries) == "$(pm_entries "$pid" "$region" 16)" ]]
+	mt_resume
+	mt_wait_pause 2
+	[[ $(sd_row "wrote every third") == "$(sd_own "$pid" "$region" 16)" ]]
+	[[ $(mt_out_field "written since the clear") == "5 pages: 1 4 7 10 13" ]]
+	mt_try 2
+	[[ $(pm_try_entries) == "$(pm_entries "$pid" "$region" 16)" ]]
+	if ((sd)); then
+		want=".#..#..#..#..#.. 5"
+		[[ $(sd_row "wrote every third") == "$want" ]]
+		[[ $(sd_row "wrote every page") == "################ 16" ]]
+		grep -q '^no soft-dirty here' "$MT_OUT" && false
+	else
+		[[ $(sd_row "wrote every third") == "................ 0" ]]
+		grep -q '^no soft-dirty here: the kernel was built without CONFIG_MEM_SOFT_DIRTY$' "$MT_OUT"
+		grep -q 'checkpoint/restore (CRIU)' "$MT_OUT"
+		grep -q 'PAGEMAP_SCAN ioctl' "$MT_OUT"
+	fi
+	mt_finish
+	((MT_STATUS == 0))
+	pm_narrow "$MT_OUT"
+}
+
+# ============================================================================
+# pagemap/addrsplit
+# ============================================================================
+
+@test "addrsplit: help, usage errors, write errors, closed stdin" {
+	mt_common_checks "$AS"
+	mt_run 2 "$AS" extra
+}
+
+# The test's own end of pagemap: the first entry dd cannot read, found by
+# its own binary search.
+as_entries() {
+	local lo=0 hi=$((1 << (64 - $1))) mid
+	while ((hi - lo > 1)); do
+		mid=$(((lo + hi) / 2))
+		if [[ -n $(dd if=/proc/self/pagemap bs=8 skip="$mid" count=1 2>/dev/null | od -An -tx8) ]]; then
+			lo=$mid
+		else
+			hi=$mid
+		fi
+	done
+	echo "$hi"
+}
+
+# Parses: "page size:", "entries in one table:", "virtual address bits:",
+# the figure (bits, name, index lines), the level table, the address
+# table, pause 1 and its try: command.
+@test "addrsplit: the split equals the test's shell arithmetic" {
+	local ps ob lb vb lv n user i a line names want exe lo
+	ps=$(mt_pagesize)
+	for ((ob = 0; (1 << ob) < ps; ob++)); do :; done
+	lb=$((ob - 3))
+	n=$(as_entries "$ob")
+	for ((user = 0; ((n * ps - 1) >> user) > 0; user++)); do :; done
+	vb=$user
+	[[ $(uname -m) == x86_64 ]] && vb=$((user + 1))
+	lv=$(((vb - ob + lb - 1) / lb))
+	case $lv in
+	5) names=(PGD P4D PUD PMD PTE) ;;
+	4) names=(PGD PUD PMD PTE) ;;
+	3) names=(PGD PMD PTE) ;;
+	2) names=(PGD PTE) ;;
+	esac
+	mt_start "$AS"
+	mt_wait_pause 1
+	[[ $(mt_out_field "page size") == "$ps (offset: $ob bits)" ]]
+	[[ $(mt_out_field "entries in one table") == "$((ps / 8)) (index: $lb bits)" ]]
+	[[ $(mt_out_field "virtual address bits") == "$vb, in $lv levels of tables" ]]
+	# The figure: a local variable, on the stack.
+	a=$(mt_out_field "a local variable")
+	[[ $(mt_maps_line "$MT_PID" "$a") == *" [stack]" ]]
+	# lo of level i is ob + (lv - 1 - i) * lb; the top level takes the
+	# bits left up to vb.
+	local bits="" idx="" nm="" w
+	((vb < 64)) && bits+=" $(printf '%-8s' "63-$vb")" && idx+=" $(printf '%-7s|' "$(mt_hex $((a >> vb)))")" && nm+=" sign   |"
+	for ((i = 0; i < lv; i++)); do
+		lo=$((ob + (lv - 1 - i) * lb))
+		w=$lb
+		((i == 0)) && w=$((vb - lo))
+		bits+=" $(printf '%-8s' "$((lo + w - 1))-$lo")"
+		nm+=" $(printf '%-7s|' "${names[$i]}")"
+		idx+=" $(printf '%-7s|' $(((a >> lo) & ((1 << w) - 1))))"
+		want+="$(((a >> lo) & ((1 << w) - 1))) "
+	done
+	[[ $(grep '^  bits ' "$MT_OUT") == "  bits   $bits $((ob - 1))-0" ]]
+	[[ $(grep '^  name ' "$MT_OUT") == "  name   |$nm offset |" ]]
+	[[ $(grep '^  index ' "$MT_OUT") == "  index  |$idx $(printf '%-7s|' "$(mt_hex $((a & (ps - 1))))")" ]]
+	mt_try 1
+	[[ $output == "$want$(mt_hex $((a & (ps - 1))))" ]]
+	# The level table: one entry of the last level maps a page, each
+	# level up maps 2^lb times more; a table maps 2^bits entries.
+	local one=$ps row
+	for ((i = lv - 1; i >= 0; i--)); do
+		lo=$((ob + (lv - 1 - i) * lb))
+		w=$lb
+		((i == 0)) && w=$((vb - lo))
+		row=$(awk -v l="${names[$i]}" '$1 == l && $2 ~ /-/ { print; exit }' "$MT_OUT")
+		read -r -a f <<<"$row"
+		[[ ${f[1]} == "$((lo + w - 1))-$lo" && ${f[2]} == $((1 << w)) ]]
+		[[ ${f[3]} == "$one" && ${f[6]} == $((one << w)) ]]
+		one=$((one << lb))
+	done
+	grep -q "^A table of the last level is one page of $((ps / 8)) entries: it maps $((ps / 8)) pages,$" "$MT_OUT"
+	# The address table: each row's indices by the same arithmetic, each
+	# address in the mapping its name says.
+	exe=$(cd "$MT_TOP/pagemap" && pwd -P)/addrsplit
+	for what in "program text" "global data" "heap (malloc)" stack; do
+		line=$(awk -v l="$(printf '%-14s' "$what")" 'substr($0, 1, 14) == l { print substr($0, 16); exit }' "$MT_OUT")
+		read -r -a f <<<"$line"
+		a=${f[0]}
+		want=$a
+		for ((i = 0; i < lv; i++)); do
+			lo=$((ob + (lv - 1 - i) * lb))
+			w=$lb
+			((i == 0)) && w=$((vb - lo))
+			want+=" $(((a >> lo) & ((1 << w) - 1)))"
+		done
+		[[ "${f[*]}" == "$want $(mt_hex $((a & (ps - 1))))" ]]
+		case $what in
+		"program text") [[ $(mt_maps_line "$MT_PID" "$a") == *" r-xp "*" $exe" ]] ;;
+		"global data") [[ $(mt_maps_line "$MT_PID" "$a") == *" rw-p "*" $exe" ]] ;;
+		stack) [[ $(mt_maps_line "$MT_PID" "$a") == *" [stack]" ]] ;;
+		*) mt_maps_line "$MT_PID" "$a" >/dev/null ;;
+		esac
+	done
+	mt_finish
+	((MT_STATUS == 0))
+	pm_narrow "$MT_OUT"
+}
+
+# Parses: "pagemap entries:", "pagemap size:", "last entry:", "end of user
+# space:", the la57 line, the x86_64 explanation, pause 2 and its try:.
+@test "addrsplit: the end of pagemap is where dd stops reading" {
+	local ps n
+	ps=$(mt_pagesize)
+	mt_start "$AS"
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	n=$(mt_out_field "pagemap entries")
+	[[ $n == *" (pread returns 0 bytes from there on)" ]]
+	n=${n%% *}
+	# The test's own reads: entry n-1 is there, entry n is not.
+	[[ -n $(dd if=/proc/$MT_PID/pagemap bs=8 skip=$((n - 1)) count=1 2>/dev/null | od -An -tx8) ]]
+	[[ -z $(dd if=/proc/$MT_PID/pagemap bs=8 skip=$n count=1 2>/dev/null | od -An -tx8) ]]
+	[[ $(mt_out_field "pagemap size") == "$((n * 8)) ("*")" ]]
+	[[ $(mt_out_field "last entry") == "$((n - 1)), for the page at $(mt_hex $(((n - 1) * ps)))" ]]
+	local bits
+	for ((bits = 0; ((n * ps - 1) >> bits) > 0; bits++)); do :; done
+	[[ $(mt_out_field "end of user space") == "$(mt_hex $((n * ps))) ($bits bits)" ]]
+	grep -q "^  a 64-bit address space would have 2^$((64 - $(awk -v p="$ps" 'BEGIN { while (2 ^ b < p) b++; print b }'))) pages$" "$MT_OUT"
+	local la57=no
+	grep -qw la57 /proc/cpuinfo && la57=yes
+	grep -qx "5-level paging in this CPU (la57 in /proc/cpuinfo): $la57" "$MT_OUT"
+	if [[ $(uname -m) == x86_64 ]]; then
+		# 4-level paging: 2^35 - 1 entries, the last page below 2^47
+		# never mapped; 5-level: 2^44 - 1.
+		((n == (1 << 35) - 1 || n == (1 << 44) - 1))
+		grep -q "^x86_64 translates $((bits + 1))-bit addresses; bits 63-$((bits + 1)) must all equal bit $bits$" "$MT_OUT"
+	fi
+	mt_try 2
+	[[ $output == "1+0 records in" ]]
+	mt_finish
+	((MT_STATUS == 0))
+}
