@@ -2,31 +2,43 @@
 /* uffd_loader.c - demand paging in user space the kernel's way:
  * userfaultfd(2) hands each missing-page fault to a thread of ours
  *
- * demand_loader bends SIGSEGV into a page loader. Linux has an interface
- * made for this job: register a region with a userfaultfd, and a touch of
- * a page that is not there yet does not raise a signal. The faulting
- * thread sleeps; the kernel puts a message on the userfaultfd; a handler
- * thread reads it, fills the page from the file with UFFDIO_COPY (the
- * kernel allocates the page, copies our bytes in, maps it and wakes the
- * faulting thread). No mprotect, no signal frame, no async-signal rules:
- * the handler is an ordinary thread. QEMU's post-copy live migration and
- * CRIU's lazy restore fetch pages over the network this way.
- *
- * An ordinary user may use it for user-mode faults only
- * (UFFD_USER_MODE_ONLY, Linux 5.11, asked for here) unless the sysctl
- * vm.unprivileged_userfaultfd is 1; /dev/userfaultfd (Linux 6.1) is the
- * other way in; seccomp may refuse it. Refused, it says why and exits 1.
+ * demand_loader bends SIGSEGV into a page loader; userfaultfd is made for
+ * the job. A touch of a missing page of a registered region raises no
+ * signal: the faulting thread sleeps, a message comes on the userfaultfd,
+ * a handler thread reads it and fills the page from the file with
+ * UFFDIO_COPY (the kernel allocates the page, copies our bytes in, maps
+ * it, wakes the sleeper). No mprotect, no signal frame, no async-signal
+ * rules. QEMU's post-copy migration and CRIU's lazy restore use it.
+ * An ordinary user gets user-mode faults only (UFFD_USER_MODE_ONLY, asked
+ * for here) unless vm.unprivileged_userfaultfd is 1; refused (an old
+ * kernel, seccomp), it says why and exits 1.
  *
  * Run:   sigsegv/uffd_loader --pages 0,3 FILE --step   (Rss grows)
  */
 #include "../res/memtour.h"	/* first: it defines _GNU_SOURCE */
-#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 
+#if __has_include(<linux/userfaultfd.h>)
+#include <linux/userfaultfd.h>
+#else	/* a C library without kernel headers (musl): what we use of them */
+struct uffdio_api { uint64_t api, features, ioctls; };
+struct uffdio_range { uint64_t start, len; };
+struct uffdio_register { struct uffdio_range range; uint64_t mode, ioctls; };
+struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
+struct uffd_msg { uint8_t event, r1; uint16_t r2; uint32_t r3; union {
+	struct { uint64_t flags, address; uint32_t ptid; } pagefault;
+	uint64_t r[3]; } arg; } __attribute__((packed));
+#define UFFD_API 0xAA
+#define UFFD_EVENT_PAGEFAULT 0x12
+#define UFFDIO_REGISTER_MODE_MISSING 1
+#define UFFDIO_API _IOWR(0xAA, 0x3F, struct uffdio_api)
+#define UFFDIO_REGISTER _IOWR(0xAA, 0x00, struct uffdio_register)
+#define UFFDIO_COPY _IOWR(0xAA, 0x03, struct uffdio_copy)
+#endif
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1	/* Linux 5.11; older headers lack it */
 #endif
@@ -236,21 +248,6 @@ int main(int argc, char **argv)
 	return 0;
 }
 
-/* --pages 0,5,9: page numbers, at most 64. */
-static void parse_pages(char *arg)
-{
-	char *tok, *save = NULL;
-
-	for (tok = strtok_r(arg, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (nlist == sizeof(list) / sizeof(list[0]))
-			mt_usage_error("--pages: more than 64 pages");
-		list[nlist++] = mt_count_arg("--pages", tok, 0, SIZE_MAX / 2);
-	}
-	if (!nlist)
-		mt_usage_error("--pages: no page number in '%s'", arg);
-}
-
 static void options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -261,13 +258,11 @@ static void options(int argc, char **argv)
 		MT_COMMON_OPTIONS
 	};
 	int c, modes = 0;
+	char *tok, *save = NULL;
 
 	mt_usage = "[-a N] [-p LIST | -t] [--crash] [--step] [FILE]";
-	mt_help = "\nLoad FILE (default: this program) into a region\n"
-		  "registered with userfaultfd, a handler thread copying each\n"
-		  "missing page in, and read it through the region: print it\n"
-		  "when it is 1 MiB or less (the report then goes to stderr),\n"
-		  "else touch its first and last page.\n\n"
+	mt_help = "\nAs demand_loader, but the pages of FILE come in through\n"
+		  "userfaultfd: a handler thread copies each missing page.\n\n"
 		  "  -a, --around N   pages copied per fault (1 to 512)\n"
 		  "  -p, --pages LIST touch only these pages: 0,5,9\n"
 		  "  -t, --touch      touch every page; print the time per page\n"
@@ -279,20 +274,24 @@ static void options(int argc, char **argv)
 		case 'a':
 			window = mt_count_arg("--around", optarg, 1, 512);
 			break;
-		case 'p':
-			parse_pages(optarg);
-			modes += mode != PAGES;
-			mode = PAGES;
-			break;
+		case 'p':	/* 0,5,9: page numbers, at most 64 */
+			for (tok = strtok_r(optarg, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (nlist == 64)
+					mt_usage_error("--pages: over 64 pages");
+				list[nlist++] = mt_count_arg("--pages", tok, 0,
+							     SIZE_MAX / 2);
+			}
+			/* fall through */
 		case 't':
-			modes += mode != TOUCH;
-			mode = TOUCH;
+			modes |= c == 'p' ? 1 : 2;
+			mode = c == 'p' ? PAGES : TOUCH;
 			break;
 		case 'C':
 			crash = 1;
 			break;
 		}
-	if (modes > 1)
+	if (modes == 3)
 		mt_usage_error("--pages and --touch: choose one");
 	if (optind < argc)
 		path = argv[optind++];
