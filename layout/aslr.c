@@ -25,7 +25,8 @@
  *
  * Try beside it:
  *   cat /proc/sys/kernel/randomize_va_space    readelf -h layout/aslr
- *   setarch -R layout/aslr     for i in 1 2; do grep stack /proc/self/maps; done
+ *   setarch -R layout/aslr
+ *   for i in 1 2; do grep stack /proc/self/maps; done
  */
 #include "../res/memtour.h"
 #include <dlfcn.h>
@@ -182,8 +183,8 @@ static void settings(void)
 	if (!(persona & ADDR_NO_RANDOMIZE) &&
 	    (personality(persona | ADDR_NO_RANDOMIZE) < 0 ||
 	     !(personality(0xffffffff) & ADDR_NO_RANDOMIZE)))
-		printf("no-aslr: refused: %s. A seccomp filter (a container's "
-		       "default\nprofile) may forbid personality(); the runs "
+		printf("no-aslr: refused: %s.\nA seccomp filter (a container's "
+		       "default profile) may forbid personality();\nthe runs "
 		       "below keep ASLR.\n", strerror(errno ? errno : EPERM));
 	else
 		printf("no-aslr: both runs start with ADDR_NO_RANDOMIZE\n");

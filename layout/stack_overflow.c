@@ -27,8 +27,9 @@
  *     ---p, and a fault there is SEGV_ACCERR).
  *
  * Try beside it:
- *   grep -i stack /proc/PID/limits     strace -e trace=none layout/stack_overflow
- *   gdb layout/stack_overflow, then: run --no-handler, bt -3, info proc mappings
+ *   grep -i stack /proc/PID/limits
+ *   strace -e trace=none layout/stack_overflow    (the signal, si_addr)
+ *   gdb layout/stack_overflow; run --no-handler; bt -3; info proc mappings
  */
 #include "../res/memtour.h"
 #include <setjmp.h>
