@@ -20,9 +20,9 @@
  *        layout/stack_overflow --no-handler    the kernel kills it
  *
  * What to look for:
- *   - "stack mapping size" is RLIMIT_STACK; "stack used" is within one
- *     frame of it; depth x frame size is nearly all of it.
- *   - The fault address lies less than a frame below [stack]: in the
+ *   - "stack mapping size" is RLIMIT_STACK; "stack used" is within about
+ *     a frame of it; depth x frame size is nearly all of it.
+ *   - The fault address lies a frame or less below [stack]: in the
  *     guard gap, which is not a mapping (a pthread's guard page is one,
  *     ---p, and a fault there is SEGV_ACCERR).
  *
