@@ -195,9 +195,8 @@ int main(int argc, char **argv)
 		printf("(malloc(32) is not in [heap]: this malloc does not "
 		       "use brk; valgrind?)\n");
 #else
-		printf("(this libc is not glibc: its malloc first uses spare "
-		       "room in the data\n segments, so malloc(32) is not in "
-		       "[heap])\n");
+		printf("(this libc is not glibc: small blocks come from spare "
+		       "data pages, not [heap])\n");
 #endif
 	boundaries(dseg, brk_now, kind);
 
