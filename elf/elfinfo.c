@@ -174,7 +174,6 @@ static void read_header(struct elf *e)
 {
 	const unsigned char *h = at(e, 0, 16, "ELF identification");
 	const unsigned char *p;
-	struct shdr s0;
 
 	if (memcmp(h, "\177ELF", 4) != 0)
 		bad(e, "not an ELF file (no \\177ELF at the start)");
@@ -208,13 +207,22 @@ static void read_header(struct elf *e)
 		bad(e, "program header size %u is too small", e->phentsize);
 	if ((e->shnum || e->shoff) && e->shentsize < (e->is64 ? 64 : 40))
 		bad(e, "section header size %u is too small", e->shentsize);
+}
+
+/* The two tables, checked whole against the file before any entry is
+ * read, and the table of section names. */
+static void read_tables(struct elf *e)
+{
+	struct shdr s0;
+
 	/* More than 65279 sections: the real counts are in section 0. */
 	if (e->shoff && (e->shnum == 0 || e->shstrndx == 0xffff)) {
+		table(e, e->shoff, 1, e->shentsize, "section header 0");
 		e->shnum = 1;
 		section(e, 0, &s0);
-		if (s0.size > 0xffffffff || s0.link > 0xffffffff)
-			bad(e, "section 0 holds impossible counts");
-		e->shnum = s0.size ? (unsigned)s0.size : 0;
+		if (s0.size > 0xffffffff)
+			bad(e, "section 0 holds an impossible count");
+		e->shnum = (unsigned)s0.size;
 		if (e->shstrndx == 0xffff)
 			e->shstrndx = s0.link;
 	}
@@ -739,6 +747,8 @@ static int show(const char *name, const unsigned char *b, size_t size)
 	read_header(&e);
 	if (show_header)
 		print_header(&e);
+	if (show_segments || show_sections || show_dynamic || show_symbols)
+		read_tables(&e);
 	if (show_segments)
 		print_segments(&e);
 	if (show_sections)
@@ -859,7 +869,7 @@ static void options(int argc, char **argv)
 		"      --step          pause once the file is mapped\n"
 		"  -h, --help          this help\n\n"
 		"Exit status: 0 read, 1 a file is not a well-formed ELF or "
-		"cannot be read, 2 usage.\n\n"
+		"cannot be read,\n2 usage.\n\n"
 		"Built as a fuzz target instead of a program:\n"
 		"  clang -g -O1 -fsanitize=fuzzer,address,undefined "
 		"-DELFINFO_FUZZ \\\n"

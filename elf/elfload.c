@@ -172,7 +172,7 @@ static void map_segments(struct image *im, int fd)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0, start, file_end, mem_end, zero;
 	void *p;
-	int i, flags;
+	int i, flags, bss;
 	char off[24];
 
 	for (i = 0; i < im->eh.e_phnum; i++) {
@@ -215,25 +215,29 @@ static void map_segments(struct image *im, int fd)
 			flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
 		snprintf(off, sizeof(off), "0x%lx",
 			 (unsigned long)page_down(s->p_offset));
+		/* A bss starting inside the last file page: that page must be
+		 * written once, so it is mapped writable until then. */
+		zero = im->base + s->p_vaddr + s->p_filesz;
+		bss = s->p_memsz > s->p_filesz && zero < file_end;
 		if (file_end > start) {
 			row(im, start, file_end, s->p_flags, off);
 			if (!dry_run &&
 			    mmap((void *)start, file_end - start,
-				 prot(s->p_flags) | PROT_WRITE, flags, fd,
-				 (off_t)page_down(s->p_offset)) !=
+				 prot(s->p_flags) | (bss ? PROT_WRITE : 0),
+				 flags, fd, (off_t)page_down(s->p_offset)) !=
 			    (void *)start)
 				mt_die("mmap: segment %d of %s at 0x%lx", i,
 				       im->path, (unsigned long)start);
 		}
 		/* The bss: after p_filesz, zeroes. First the rest of the
 		 * last file page (it holds whatever the file has next)... */
-		zero = im->base + s->p_vaddr + s->p_filesz;
-		if (!dry_run && s->p_memsz > s->p_filesz && zero < file_end)
+		if (!dry_run && bss) {
 			memset((void *)zero, 0, file_end - zero);
-		if (!dry_run && file_end > start &&
-		    mprotect((void *)start, file_end - start,
-			     prot(s->p_flags)) < 0)
-			mt_die("mprotect: segment %d of %s", i, im->path);
+			if (mprotect((void *)start, file_end - start,
+				     prot(s->p_flags)) < 0)
+				mt_die("mprotect: segment %d of %s", i,
+				       im->path);
+		}
 		/* ...then whole pages of anonymous memory, zero already. */
 		if (mem_end > file_end) {
 			row(im, file_end, mem_end, s->p_flags, "bss");
@@ -272,11 +276,13 @@ static uintptr_t stack_lo, stack_hi;
 static Elf64_auxv_t auxv[24];
 static int nauxv;
 
+static uintptr_t scratch_end;	/* argv and envp pointers, kept low */
+
 static char *push(char **sp, const void *data, size_t n)
 {
-	*sp -= n;
-	if ((uintptr_t)*sp < stack_lo + 65536)
+	if ((uintptr_t)*sp - scratch_end < n + 65536)
 		mt_fail("the arguments and environment do not fit the stack");
+	*sp -= n;
 	memcpy(*sp, data, n);
 	return *sp;
 }
@@ -313,6 +319,7 @@ static uintptr_t build_stack(int argc, char **argv)
 	envs = args + argc + 1;
 	if ((envc + argc + 2) * sizeof(char *) > size / 4)
 		mt_fail("too many arguments and environment variables");
+	scratch_end = (uintptr_t)(envs + envc + 1);
 	sp = (char *)stack_hi;
 	execfn = push(&sp, prog.path, strlen(prog.path) + 1);
 	for (i = envc; i-- > 0;)
@@ -351,6 +358,8 @@ static uintptr_t build_stack(int argc, char **argv)
 	/* Words: argc, argv + NULL, envp + NULL, the vector. An odd count
 	 * takes one more word below, so that sp is 16-byte aligned. */
 	n = 1 + (size_t)argc + 1 + envc + 1 + 2 * (size_t)nauxv;
+	if ((uintptr_t)sp - scratch_end < n * sizeof(uintptr_t) + 16)
+		mt_fail("the arguments and environment do not fit the stack");
 	sp = (char *)((uintptr_t)(sp - n * sizeof(uintptr_t)) & ~(uintptr_t)15);
 	v = (uintptr_t *)sp;
 	*v++ = (uintptr_t)argc;
