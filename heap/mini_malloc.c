@@ -194,7 +194,7 @@ static struct block *take_free_block(size_t need)
  *   | arena | block 0 | block 1 |         | block n | fence |
  *   +-------+---------+---------+-- ... --+---------+-------+
  *
- * The arena header links all arenas (the demo walks them). The fence is a
+ * The arena header links all arenas together. The fence is a
  * header of size 0 marked INUSE: the last block never merges past the
  * end. Block 0 has prev_size 0: nothing before it. Arenas are never given
  * back, only large blocks are. */
@@ -705,7 +705,7 @@ static void show_aligned_and_edges(void)
 
 static void demo(void)
 {
-	size_t sizes[] = { 100, 200, 300, 1000 }, big_size = 512 << 10;
+	size_t sizes[] = { 100, 200, 300, 1000 }, big_size = LARGE_MIN - 16;
 	int pid = (int)getpid(), i;
 	char *old, *big;
 	struct mt_mapping m;
@@ -757,7 +757,7 @@ static void demo(void)
 	print_blocks();
 	pause_header("a moved, its old block is free", block_of(old));
 
-	printf("\n== stage 4: big = malloc(512 KiB), filled\n");
+	printf("\n== stage 4: big = malloc(128 KiB - 16): just large\n");
 	if (!(big = mm_malloc(big_size)))
 		mt_die("malloc");
 	memset(big, 'x', big_size);
@@ -767,9 +767,9 @@ static void demo(void)
 
 	printf("\n== stage 5: big = realloc(big, 2 MiB), filled: mremap\n");
 	old = big;
-	if (!(big = mm_realloc(big, 4 * big_size)))
+	if (!(big = mm_realloc(big, 2 << 20)))
 		mt_die("realloc");
-	memset(big + big_size, 'y', 3 * big_size);
+	memset(big + big_size, 'y', (2 << 20) - big_size);
 	printf("mremap: %s, first bytes kept: %s\n",
 	       big == old ? "grew in place" : "moved",
 	       big[0] == 'x' && big[big_size - 1] == 'x' ? "yes" : "NO");
