@@ -36,6 +36,7 @@ static size_t max_size;		/* a quarter of the stack room left */
 static rlim_t limit;			/* RLIMIT_STACK */
 static size_t in_use;			/* stack used when main started */
 static int size_given;
+static char outbuf[8192];	/* stdout's buffer: one write at the end */
 static void options(int argc, char **argv);
 
 /* Where the stack pointer is: the address of a local of a function called
@@ -139,6 +140,7 @@ int main(int argc, char **argv)
 	volatile int local = 0;
 	uintptr_t first, second;
 
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	mt_init(argv);
 	options(argc, argv);
 
@@ -172,16 +174,32 @@ int main(int argc, char **argv)
 	return 0;
 }
 
+/* The top of [stack], from /proc/self/maps, parsed by hand: sscanf and
+ * printf need more stack than a small limit may leave. 0 if not found. */
+static uintptr_t stack_top(void)
+{
+	static struct mt_lines l;
+	const char *s, *dash;
+	uintptr_t top = 0;
+
+	if (mt_lines_open(&l, "/proc/self/maps") < 0)
+		return 0;
+	while ((s = mt_lines_next(&l)))
+		if (strstr(s, "[stack]") && (dash = strchr(s, '-')))
+			top = strtoul(dash + 1, NULL, 16);
+	return top;
+}
+
 static void options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "size", required_argument, NULL, 's' },
 		MT_COMMON_OPTIONS
 	};
-	static struct mt_mapping m;
 	static const char small[] = "alloca: the stack limit leaves less "
 		"than 32 KiB for this program: raise it (ulimit -s 64)\n";
 	struct rlimit rl;
+	uintptr_t top;
 	int c;
 
 	/* The stack in use so far (arguments, environment, the loader's
@@ -190,9 +208,9 @@ static void options(int argc, char **argv)
 	max_size = SIZE_MAX;
 	limit = RLIM_INFINITY;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-	    && mt_maps_find(0, &rl, &m) == 0) {
+	    && (top = stack_top()) != 0) {
 		limit = rl.rlim_cur;
-		in_use = m.end - (uintptr_t)&rl;
+		in_use = top - (uintptr_t)&rl;
 		if (limit < in_use + 32 * 1024) {
 			if (write(STDERR_FILENO, small, sizeof(small) - 1))
 				_exit(MT_EXIT_FAIL);
