@@ -268,7 +268,7 @@ static void options(int argc, char **argv)
 		  "these hex addresses\n  --range START END   a map of the "
 		  "pages present, one character a page\n  --range NAME  the "
 		  "same for a mapping: [heap], [stack], libc.so.6\n"
-		  "  --step        pause after the table\n";
+		  "  --step        with no arguments, pause after the table\n";
 	while ((c = mt_getopt(argc, argv, "", longopts)) != -1)
 		if (c == 'p')
 			pid = (pid_t)mt_count_arg("--pid", optarg, 1, INT_MAX),

@@ -557,6 +557,8 @@ pk_own_map() {
 	map=$(grep '^0x[0-9a-f]* [#.s]*$' <<<"$output" | awk '{ printf "%s", $2 }')
 	[[ "$map ${lines[-2]#present: } ${lines[-1]#swapped: }" == "$own" ]]
 	[[ $(grep -m1 '^0x' <<<"$output") == "$(mt_hex "$lo") "* ]]
+	echo "$output" >"$MT_TMP/range"
+	pm_narrow "$MT_TMP/range"
 	# START END: a part of it, ends not page-aligned, 0x optional.
 	mt_run 0 "$PK" --pid "$PK_T" --range "$(printf '%x' $((hi - 3 * ps + 5)))" "$(mt_hex $((hi - 1)))"
 	own=$(pk_own_map "$PK_T" $((hi - 3 * ps)) 3)
