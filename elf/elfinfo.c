@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* elfinfo.c - a small readelf: what an ELF file tells the linker and loader
+/* elfinfo.c - a small readelf: headers, segments, sections
  *
  * An ELF file is a header, two tables and the bytes they point into. The
  * ELF header (-H) says what the file is (32 or 64 bits, which machine, an

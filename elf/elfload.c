@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* elfload.c - run a program without execve: what the kernel's exec does
+/* elfload.c - run a program without execve, as exec would
  *
  * execve() throws the old program away and builds a new one in the same
  * process: it maps the parts of the ELF file the program headers name

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hello.c - one small program, built twice: dynamic and static
+/* hello.c - one small program, built dynamic and static
  *
  * The Makefile builds this file twice:
  *	elf/hello          dynamically linked, position-independent (PIE):

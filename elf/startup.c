@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* startup.c - static vs dynamic linking, measured: size, mappings, time
+/* startup.c - static vs dynamic: size, mappings, start time
  *
  * The same hello.c, built twice. elf/hello_static carries its part of libc
  * inside the file and the kernel jumps straight into it. elf/hello is
