@@ -217,6 +217,10 @@ int main(int argc, char **argv)
 		       m ? "yes" : "no");
 	}
 	printf("moved: %d of %d\n\n", moved, NKINDS);
+#ifndef __GLIBC__
+	printf("This libc is not glibc: the heap block came from spare data "
+	       "pages, not [heap].\n");
+#endif
 	if (moved == 0)
 		printf("Nothing moved: the kernel placed both runs at the same "
 		       "addresses.\n");

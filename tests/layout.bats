@@ -361,6 +361,8 @@ aslr_check_kind() {
 		[[ $(mt_mem_str "$pid" "$addr" 32) == "a heap block" ]]
 		if [[ $(mt_libc "$exe") == glibc ]]; then
 			[[ $(mt_maps_line "$pid" "$addr") == *' [heap]' ]]
+		else
+			grep -q '^This libc is not glibc: ' "$MT_OUT"
 		fi ;;
 	stack)
 		[[ $(mt_mem_str "$pid" "$addr" 16) == "a local" ]]
