@@ -33,13 +33,15 @@ sg_present() {
 		awk '{ if (substr($1, 1, 1) ~ /[89a-f]/) printf "%d ", NR - 1 }'
 }
 
-# The sample files: text (several pages), 1 MiB binary, an odd size.
+# The sample files: text (several pages), 1 MiB binary, odd sizes (one
+# byte short of two pages: the last page's length is ps - 1), empty.
 sg_files() {
 	local ps
 	ps=$(mt_pagesize)
 	seq 1 20000 >"$MT_TMP/text"
 	head -c 1048576 /dev/urandom >"$MT_TMP/bin"
 	head -c $((3 * ps + 123)) /dev/urandom >"$MT_TMP/odd"
+	head -c $((2 * ps - 1)) /dev/urandom >"$MT_TMP/short"
 	: >"$MT_TMP/empty"
 }
 
@@ -155,7 +157,7 @@ sg_pause2() {
 
 @test "demand_loader: cat is byte-identical for text, 1 MiB binary, odd size, empty" {
 	sg_files
-	for f in text bin odd empty; do
+	for f in text bin odd short empty; do
 		sg_cat "$S/demand_loader" "$MT_TMP/$f" 1
 	done
 	sg_cat "$S/demand_loader" "$MT_TMP/bin" 16
@@ -274,7 +276,7 @@ sg_uffd_ok() {
 @test "uffd_loader: cat is byte-identical for text, 1 MiB binary, odd size, empty" {
 	sg_uffd_ok
 	sg_files
-	for f in text bin odd empty; do
+	for f in text bin odd short empty; do
 		sg_cat "$S/uffd_loader" "$MT_TMP/$f" 1
 	done
 	sg_cat "$S/uffd_loader" "$MT_TMP/bin" 16
