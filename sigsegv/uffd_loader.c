@@ -69,17 +69,17 @@ static void __attribute__((noreturn)) refused(int err)
 	s = mt_lines_open(&l, "/proc/sys/vm/unprivileged_userfaultfd") == 0
 		    ? mt_lines_next(&l) : NULL;
 	fprintf(stderr, "%s: userfaultfd: %s\n%s: cannot load pages through "
-		"userfaultfd here:\n  vm.unprivileged_userfaultfd: %s (0: an "
-		"ordinary user gets user-mode faults only)\n  seccomp: %s (0: "
+		"userfaultfd here:\n  vm.unprivileged_userfaultfd: %s (0: "
+		"ordinary users get user-mode faults only)\n  seccomp: %s (0: "
 		"off, 2: a filter that may refuse the call)\n", mt_prog,
 		strerror(err), mt_prog, s ? s : "not present", seccomp);
 	fprintf(stderr, "  /dev/userfaultfd: %s\n  %s\n",
 		access("/dev/userfaultfd", R_OK | W_OK) == 0 ? "usable" :
 		errno == ENOENT ? "absent (Linux 6.1 on)" :
 		"not usable by this user", err == ENOSYS ?
-		"ENOSYS: the kernel has no CONFIG_USERFAULTFD, or seccomp "
+		"ENOSYS: no CONFIG_USERFAULTFD in this kernel, or seccomp "
 		"hides it" : "to enable: sysctl -w vm.unprivileged_userfaultfd"
-		"=1, or give access to /dev/userfaultfd");
+		"=1, or\n  give this user access to /dev/userfaultfd");
 	exit(MT_EXIT_FAIL);
 }
 

@@ -359,10 +359,10 @@ sg_uffd_ok() {
 	[[ $output == "" ]]
 	grep -qx 'uffd_loader: userfaultfd: Operation not permitted' <<<"$stderr"
 	[[ $stderr == *"uffd_loader: cannot load pages through userfaultfd here:"* ]]
-	grep -qx "  vm.unprivileged_userfaultfd: $v (0: an ordinary user gets user-mode faults only)" <<<"$stderr"
+	grep -qx "  vm.unprivileged_userfaultfd: $v (0: ordinary users get user-mode faults only)" <<<"$stderr"
 	grep -qx "  seccomp: $seccomp (0: off, 2: a filter that may refuse the call)" <<<"$stderr"
 	grep -qx "  /dev/userfaultfd: $dev" <<<"$stderr"
-	grep -qx "  to enable: sysctl -w vm.unprivileged_userfaultfd=1, or give access to /dev/userfaultfd" <<<"$stderr"
+	[[ $stderr == *$'\n'"  to enable: sysctl -w vm.unprivileged_userfaultfd=1, or"$'\n'"  give this user access to /dev/userfaultfd" ]]
 }
 
 @test "uffd_loader: common behaviour" {
