@@ -460,7 +460,9 @@ pk_check() {
 	p1=$MT_PID
 	pk_load
 	[[ $(mt_maps_line "$p1" "${PK_A["program text"]}") == *" r-xp "*" $exe" ]]
+	# libc text: the first page of libc's code mapping.
 	[[ $(mt_maps_line "$p1" "${PK_A["libc text"]}") =~ \ r-xp\ .*/(libc\.|ld-musl) ]]
+	[[ $(mt_maps_line "$p1" "${PK_A["libc text"]}") == "${PK_A["libc text"]#0x}-"* ]]
 	[[ $(mt_maps_line "$p1" "${PK_A["written data"]}") == *" rw-p "* ]]
 	pk_check "program text" "$p1"
 	pk_check "libc text" "$p1" shared
@@ -564,6 +566,19 @@ pk_own_map() {
 	own=$(pk_own_map "$PK_T" $((hi - 3 * ps)) 3)
 	[[ ${lines[0]} == "range: $(mt_hex $((hi - 3 * ps)))-$(mt_hex "$hi") (3 pages)" ]]
 	[[ "$(grep '^0x' <<<"$output" | awk '{ print $2 }') ${lines[-2]#present: } ${lines[-1]#swapped: }" == "$own" ]]
+	# A mapping of a file other processes map too (libc's first one): its
+	# present pages are mostly not exclusive, and counted all the same.
+	local libc
+	libc=$(awk '$6 ~ /\/libc[.-]/ { print $1, $6; exit }' "/proc/$PK_T/maps")
+	if [[ -n $libc ]]; then
+		lo=${libc%% *} hi=${lo#*-} lo=${lo%-*}
+		lo=$((16#$lo)) hi=$((16#$hi))
+		own=$(pk_own_map "$PK_T" "$lo" $(((hi - lo) / ps)))
+		mt_run 0 "$PK" --pid "$PK_T" --range "${libc##*/}"
+		[[ ${lines[0]} == "range: $(mt_hex "$lo")-$(mt_hex "$hi") ("* ]]
+		map=$(grep '^0x[0-9a-f]* [#.s]*$' <<<"$output" | awk '{ printf "%s", $2 }')
+		[[ "$map ${lines[-2]#present: } ${lines[-1]#swapped: }" == "$own" ]]
+	fi
 	# Without --pid: this process. Over 65536 pages: refused.
 	mt_run 0 "$PK" --range '[stack]'
 	mt_run 2 "$PK" --pid "$PK_T" --range 0 40000000
