@@ -159,11 +159,12 @@ static void read_through(size_t size, FILE *rep)
 		list[nlist++] = 0, list[nlist++] = n - 1;
 	fprintf(rep, "%8s  %-18s  %s\n", "page", "address", "first bytes");
 	for (k = 0; k < nlist; k++) {
-		unsigned char *p = (unsigned char *)region + list[k] * ps;
+		unsigned char *p;
 
 		if (list[k] >= n)
 			mt_fail("--pages: page %zu is past the last page, %zu",
 				list[k], n - 1);
+		p = (unsigned char *)region + list[k] * ps;
 		fprintf(rep, "%8zu  0x%-16lx ", list[k], (unsigned long)p);
 		for (i = 0; i < 8 && list[k] * ps + i < size; i++)
 			fprintf(rep, " %02x", p[i]);	/* faults at i 0 */
