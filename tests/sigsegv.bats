@@ -129,14 +129,11 @@ sg_pause1() {
 # Pause 2: demand_loader's loaded windows are r--p lines among ---p ones
 # (the try: awk shows them all); uffd_loader's Rss is COUNT pages.
 sg_pause2() {
-	local prog=$1 start=$2 end=$3 count=$4 ps kb
+	local prog=$1 start=$2 end=$3 count=$4 ps
 	ps=$(mt_pagesize)
 	mt_try 2
 	if [[ $prog == */demand_loader ]]; then
 		# The r--p lines of the region cover exactly COUNT pages.
-		kb=$(awk '$2 == "r--p" { split($1, r, "-");
-			n += strtonum("0x" r[2]) - strtonum("0x" r[1]) }
-			END { print n + 0 }' <<<"$output" 2>/dev/null) || true
 		local rpages=0 l lo hi
 		while read -r l; do
 			[[ $l == *" r--p "* ]] || continue
@@ -155,6 +152,7 @@ sg_pause2() {
 
 # --- demand_loader --------------------------------------------------------------
 
+# Reads stdout (cmp with the file) and the report on stderr: see sg_cat.
 @test "demand_loader: cat is byte-identical for text, 1 MiB binary, odd size, empty" {
 	sg_files
 	for f in text bin odd short empty; do
@@ -164,6 +162,7 @@ sg_pause2() {
 	sg_cat "$S/demand_loader" "$MT_TMP/odd" 64
 }
 
+# Reads the pauses, "region:", the table and the counts: see sg_pages.
 @test "demand_loader --pages: only the listed pages present, one fault each" {
 	local ps
 	ps=$(mt_pagesize)
@@ -171,6 +170,7 @@ sg_pause2() {
 	sg_pages "$S/demand_loader" 1 1,4,7 "$MT_TMP/ten" "1 4 7 " 3
 }
 
+# Reads the pauses, "region:", the table and the counts: see sg_pages.
 @test "demand_loader --around 4 --pages: whole windows present, one fault per window" {
 	local ps
 	ps=$(mt_pagesize)
@@ -244,7 +244,8 @@ sg_pause2() {
 	[[ $stderr == "demand_loader: --bench needs a FILE"* ]]
 }
 
-# Reads "file:" (its own executable), the table rows (first and last page)
+# Reads "file:" (its own executable), the table rows (first and last
+# page) and "faults taken:".
 @test "demand_loader: no FILE loads its own executable's first and last page" {
 	local ps n exe
 	ps=$(mt_pagesize)
@@ -273,6 +274,7 @@ sg_uffd_ok() {
 	fi
 }
 
+# Reads stdout (cmp with the file) and the report on stderr: see sg_cat.
 @test "uffd_loader: cat is byte-identical for text, 1 MiB binary, odd size, empty" {
 	sg_uffd_ok
 	sg_files
@@ -282,6 +284,7 @@ sg_uffd_ok() {
 	sg_cat "$S/uffd_loader" "$MT_TMP/bin" 16
 }
 
+# Reads the pauses, "region:", the table and the counts: see sg_pages.
 @test "uffd_loader --pages: only the listed pages present, one fault each" {
 	local ps
 	sg_uffd_ok
@@ -292,6 +295,7 @@ sg_uffd_ok() {
 	sg_pages "$S/uffd_loader" 4 1,2,9 "$MT_TMP/ten" "0 1 2 3 8 9 " 2
 }
 
+# Reads the exit status and the last line: uffd handles only its region.
 @test "uffd_loader --crash: a fault outside the region kills it (139)" {
 	sg_uffd_ok
 	sg_files
@@ -302,6 +306,7 @@ sg_uffd_ok() {
 
 # An ordinary user on Linux 5.11 or later gets user-mode faults even with
 # vm.unprivileged_userfaultfd 0: UFFD_USER_MODE_ONLY.
+# Reads "pages present:".
 @test "uffd_loader: works as $(id -un) when the kernel allows it" {
 	local v
 	v=$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null) ||
