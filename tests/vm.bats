@@ -36,9 +36,9 @@ vm_human() {
 	echo "$b ${units[u]}"
 }
 
-# What strerror says for ERRNO in the C library of the program under test.
+# What strerror says for ERRNO in the C library of PROG.
 vm_strerror() {
-	if [[ $(mt_libc "$PF") == musl ]]; then
+	if [[ $(mt_libc "$2") == musl ]]; then
 		case $1 in
 		ENOMEM) echo "Out of memory" ;;
 		EPERM) echo "Operation not permitted" ;;
@@ -397,7 +397,7 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 		nr=$((nr)) free=$((free + 1))
 	else
 		[[ $output == *"HugePages_Total:"*" $nr"* ]]
-		grep -q "^  mmap of [0-9]* ([0-9]* MiB): $(vm_strerror ENOMEM)$" \
+		grep -q "^  mmap of [0-9]* ([0-9]* MiB): $(vm_strerror ENOMEM "$TP")$" \
 			"$MT_OUT"
 		grep -q 'echo 4 > /proc/sys/vm/nr_hugepages$' "$MT_OUT"
 	fi
@@ -453,6 +453,211 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 	[[ $(mt_out_field "region size" <(echo "$output")) == \
 		"$((2 * hp)) ($(vm_human $((2 * hp))))" ]]
 	[[ $(grep -c '^    1  0x' <<<"$output") == 2 ]]
+}
+
+# --- mlock -------------------------------------------------------------------
+
+ML=$MT_TOP/vm/mlock
+
+# Bit 14 (CAP_IPC_LOCK) of CapEff in /proc/PID/status: 1 or 0.
+vm_cap_ipc_lock() {
+	local hex
+	hex=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$1/status")
+	echo $(((16#$hex >> 14) & 1))
+}
+
+# The sum of Size (kB) of PID's mappings whose VmFlags have (WANT=1) or
+# have not (WANT=0) "lo"; with NAMES=1 the names of those instead.
+vm_lo_sum() {
+	awk -v want="$2" -v names="${3:-0}" '
+		/^[0-9a-f]+-[0-9a-f]+ / { name = $6 }
+		$1 == "Size:" { s = $2 }
+		$1 == "VmFlags:" {
+			lo = / lo( |$)/ ? 1 : 0
+			if (lo == want) { t += s; n = n " " name }
+		}
+		END { print names ? n : t + 0 }' "/proc/$1/smaps"
+}
+
+# "  VmLck: V kB, Locked: L kB, Rss: R kB" for PID and region ADDR, as
+# read from /proc by the test.
+vm_show() {
+	echo "  VmLck: $(mt_status_kb "$1" VmLck) kB, Locked:" \
+		"$(mt_smaps_kb "$1" "$2" Locked) kB, Rss:" \
+		"$(mt_smaps_kb "$1" "$2" Rss) kB"
+}
+
+# Step through mlock run as "$@"; check every figure at its pause.
+# Sets VM_LIM (soft limit, bytes or unlimited) and VM_CAP (0 or 1).
+vm_check_mlock() {
+	local ps a f child lim len n=1 want
+	ps=$(mt_pagesize)
+	mt_start "$@"
+	mt_wait_pause 1
+	VM_CAP=$(vm_cap_ipc_lock "$MT_PID")
+	lim=$(awk '/^Max locked memory/ { print $4 }' "/proc/$MT_PID/limits")
+	VM_LIM=$lim
+	[[ $(mt_out_field "page size") == "$ps" ]]
+	if [[ $lim == unlimited ]]; then
+		[[ $(mt_out_field RLIMIT_MEMLOCK) == unlimited ]]
+	else
+		[[ $(mt_out_field RLIMIT_MEMLOCK) == "$lim ($(vm_human "$lim"))" ]]
+	fi
+	if ((VM_CAP)); then
+		[[ $(mt_out_field CAP_IPC_LOCK) == "yes: the limit"* ]]
+	else
+		[[ $(mt_out_field CAP_IPC_LOCK) == "no: this process"* ]]
+	fi
+	a=$(mt_out_field "region A")
+	a=${a%%,*}
+	[[ $(mt_out_field "region A") == "$a, $((16 * ps)) ($(vm_human \
+$((16 * ps))))" ]]
+	[[ $(mt_maps_line "$MT_PID" "$a") == \
+		"${a#0x}-$(printf %x $((a + 16 * ps))) rw-p "* ]]
+	# mlock(A): locked and in RAM, or refused (the limit is smaller).
+	if grep -q '^mlock(A): ok' "$MT_OUT"; then
+		[[ $(vm_show "$MT_PID" "$a") == \
+			"  VmLck: $((16 * ps / 1024)) kB, Locked:"\
+" $((16 * ps / 1024)) kB, Rss: $((16 * ps / 1024)) kB" ]]
+		[[ $(sed -n '/^mlock(A)/{n;p}' "$MT_OUT") == \
+			"$(vm_show "$MT_PID" "$a")" ]]
+		vm_smaps_line "$MT_PID" "$a" VmFlags | grep -qw lo
+		mt_try 1
+		[[ $output == *"Locked:"*" $((16 * ps / 1024)) kB"*"VmFlags:"*" lo"* ]]
+		mt_resume
+		n=2
+		mt_wait_pause 2
+	else
+		[[ $lim != unlimited ]] && ((!VM_CAP && lim < 16 * ps))
+		[[ $(mt_out_field "mlock(A)") == \
+			"$(vm_strerror "$( ((lim == 0)) && echo EPERM ||
+			echo ENOMEM)" "$ML"): A does not fit in RLIMIT_MEMLOCK" ]]
+	fi
+	# munlock(A)
+	[[ $(sed -n '/^munlock(A)/{n;p}' "$MT_OUT") == \
+		"$(vm_show "$MT_PID" "$a")" ]]
+	[[ $(vm_show "$MT_PID" "$a") == "  VmLck: 0 kB, Locked: 0 kB, "* ]]
+	mt_try "$n"
+	[[ $output == *"Locked:"*" 0 kB"* && $output != *"VmFlags:"*" lo"* ]]
+	mt_resume
+	# The child, past the limit, without CAP_IPC_LOCK.
+	if [[ $lim == unlimited ]] || ((lim > 64 << 20)); then
+		grep -q "^  RLIMIT_MEMLOCK is \(unlimited\|large\): too much" \
+			"$MT_OUT"
+	else
+		mt_wait_pause 1 10 '[0-9]*[^0-9]*'
+		child=$(sed -n 's/^  child \([0-9]*\).*/\1/p' "$MT_OUT")
+		[[ $(mt_pause_line 1 "$child") == *"/proc/$child/status" ]]
+		[[ $(awk '{ print $4 }' "/proc/$child/stat") == "$MT_PID" ]]
+		(($(vm_cap_ipc_lock "$child") == 0))
+		[[ $(mt_status_kb "$child" VmLck) == 0 ]]
+		if ((VM_CAP)); then
+			grep -q "^  child $child (it dropped it with capset)," \
+				"$MT_OUT"
+		else
+			grep -q "^  child $child, no CAP_IPC_LOCK$" "$MT_OUT"
+		fi
+		len=$(((lim / ps + 1) * ps))
+		if ((lim == 0)); then
+			grep -q "^  mlock of $len ($(vm_human $len)):"\
+" $(vm_strerror EPERM "$ML")$" "$MT_OUT"
+			grep -q "^  RLIMIT_MEMLOCK is $lim: without" "$MT_OUT"
+		else
+			grep -q "^  mlock of $len (.*), one page over the"\
+" limit: $(vm_strerror ENOMEM "$ML")$" "$MT_OUT"
+		fi
+		vm_try_pause 1 "*VmLck:*0 kB*CapEff:*" "$child"
+		mt_resume
+	fi
+	# mlockall
+	n=$((n + 1))
+	mt_wait_pause "$n" 10 "$MT_PID"
+	want="$(mt_status_kb "$MT_PID" VmLck) kB of VmSize"
+	want+=" $(mt_status_kb "$MT_PID" VmSize) kB"
+	if grep -q '^mlockall(MCL_CURRENT | MCL_FUTURE): ok$' "$MT_OUT"; then
+		[[ $(sed -n '/^mlockall/{n;p}' "$MT_OUT") == \
+			"  VmLck: $want: all but [vdso] and [vvar], which" ]]
+		# VmLck is every mapping marked "lo", all but the vDSO's.
+		[[ $(vm_lo_sum "$MT_PID" 1) == $(mt_status_kb "$MT_PID" VmLck) ]]
+		[[ $(vm_lo_sum "$MT_PID" 0 1) =~ ^(\ \[(vdso|vvar|vvar_vclock|vsyscall)\])+$ ]]
+		vm_try_pause "$n" "*VmLck:*$(mt_status_kb "$MT_PID" VmLck) kB*"
+		mt_resume
+		n=$((n + 1))
+		mt_wait_pause "$n" 10 "$MT_PID"
+		f=$(mt_out_field "region F")
+		f=${f%%,*}
+		[[ $(sed -n '/^region F/{n;p}' "$MT_OUT") == \
+			"$(vm_show "$MT_PID" "$f")" ]]
+		[[ $(vm_show "$MT_PID" "$f") == *"Locked: $((16 * ps / 1024))"\
+" kB, Rss: $((16 * ps / 1024)) kB" ]]
+		vm_try_pause "$n" "*Locked:*$((16 * ps / 1024)) kB*VmFlags:* lo*"
+		mt_resume
+		n=$((n + 1))
+		mt_wait_pause "$n" 10 "$MT_PID"
+		[[ $(sed -n '/^munlockall/{n;p}' "$MT_OUT") == \
+			"$(vm_show "$MT_PID" "$f")" ]]
+		[[ $(mt_status_kb "$MT_PID" VmLck) == 0 ]]
+		vm_try_pause "$n" "*VmLck:*0 kB*"
+	else
+		[[ $lim != unlimited ]] && ((!VM_CAP))
+		# mlockall(2): EPERM when the limit is 0, else ENOMEM.
+		[[ $(mt_out_field "mlockall(MCL_CURRENT | MCL_FUTURE)") == \
+			"$(vm_strerror "$( ((lim == 0)) && echo EPERM ||
+			echo ENOMEM)" "$ML")" ]]
+		grep -q "^  every mapping counts against the limit, and VmSize"\
+" is $(mt_status_kb "$MT_PID" VmSize) kB$" "$MT_OUT"
+		(($(mt_status_kb "$MT_PID" VmSize) * 1024 > lim))
+		vm_try_pause "$n" "*VmLck:*0 kB*"
+	fi
+	mt_finish
+	((MT_STATUS == 0))
+	vm_narrow
+}
+
+# Run the try: command of [pause N] of the program (or of PID); its output
+# matches GLOB.
+vm_try_pause() {
+	local line cmd
+	line=$(mt_pause_line "$1" "${3:-$MT_PID}")
+	cmd=${line#*; try: }
+	mt_run 0 bash -c "$cmd"
+	# shellcheck disable=SC2053
+	[[ $output == $2 ]] || { echo "[pause $1]: $output" >&2; false; }
+}
+
+@test "mlock: help, usage errors, closed descriptors" {
+	mt_common_checks "$ML" -n 4
+	mt_run 2 "$ML" -n 0
+	[[ $stderr == "mlock: -n: bad number '0' (1 to 65536)"* ]]
+	mt_run 2 "$ML" -n abc
+	mt_run 2 "$ML" --pages
+	[[ $stderr == "mlock: option '--pages' needs an argument"* ]]
+	mt_run 2 "$ML" too many
+}
+
+# Lines: RLIMIT_MEMLOCK, CAP_IPC_LOCK, region A, mlock(A), munlock(A),
+# the VmLck/Locked/Rss lines, the child's lines, mlockall, region F.
+@test "mlock: VmLck, Locked and lo follow mlock, munlock, mlockall" {
+	vm_check_mlock "$ML"
+}
+
+@test "mlock: a limit of 64 KiB: refused past it, even as root" {
+	vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
+	[[ $VM_LIM == 65536 ]]
+	((VM_CAP)) || grep -q '^mlockall(MCL_CURRENT | MCL_FUTURE): [^o]' \
+		"$MT_OUT"
+}
+
+@test "mlock: a limit of 0: EPERM, explained" {
+	vm_check_mlock bash -c 'ulimit -l 0 && exec "$0"' "$ML"
+	[[ $VM_LIM == 0 ]]
+}
+
+@test "mlock: no limit: nothing to go past, said" {
+	bash -c 'ulimit -l unlimited' 2>/dev/null ||
+		skip "the hard limit cannot be raised here (CAP_SYS_RESOURCE)"
+	vm_check_mlock bash -c 'ulimit -l unlimited && exec "$0"' "$ML"
+	[[ $VM_LIM == unlimited ]]
 }
 
 # ======== old tests below, being replaced ========
@@ -693,203 +898,6 @@ vm_memstat_vs_rollup() {
 			if (i != n) bad = bad "\n" i " rows, smaps has " n
 			if (bad != "") { print "rows differ:" bad; exit 1 }
 		}' "$rows" "$MT_OUT" >&2
-}
-
-# --- mlock -------------------------------------------------------------------
-
-@test "mlock: --help exits 0, bad usage exits 2" {
-	run -0 "$ML" --help
-	[[ $output == usage:* ]]
-	run -2 "$ML" -x
-	[[ $output == "mlock: unknown option '-x'"* ]]
-	run -2 --separate-stderr "$ML" --bogus
-	[[ $stderr == "mlock: unknown option '--bogus'"*usage:* ]]
-	run -2 --separate-stderr "$ML" --pages
-	[[ $stderr == "mlock: option '--pages' needs an argument"*usage:* ]]
-	run -2 "$ML" -n 0
-	run -2 "$ML" -n abc
-	run -2 "$ML" --pages=-1
-	run -2 "$ML" too many
-	if ((1048576 > $(getconf _PHYS_PAGES) / 8)); then
-		run -2 "$ML" -n 1048576
-		[[ $output == *"1/8 of this machine's memory"* ]]
-	fi
-}
-
-# Step through mlock started as "$@" and check every row against
-# /proc/PID/status (VmLck, CapEff, VmSize), /proc/PID/limits and smaps.
-vm_check_mlock() {
-	local i ps cap lim vmlck locked region res lock sz vmsize name lo fut
-	local size1 size2 hard
-	local steps=" mapped mlock mlock-fit munlock over-limit mlockall"
-	steps+=" future munlockall "
-	ps=$(mt_pagesize)
-	mt_start "$@"
-	for i in {1..7}; do
-		mt_wait_pause "$i"
-		vmlck[i]=$(mt_status_kb "$MT_PID" VmLck)
-		# The region of the last row: the test reads its Locked.
-		region=$(awk -v steps="$steps" '
-			index(steps, " " $1 " ") && NF == 5 { r = $5 }
-			END { print r }' "$MT_OUT")
-		locked[i]=0
-		[[ $region != 0x* ]] ||
-			locked[i]=$(mt_smaps_kb "$MT_PID" "$region" Locked)
-		case $i in
-		1)
-			cap=$(($((16#$(awk '$1 == "CapEff:" { print $2 }' \
-				"/proc/$MT_PID/status"))) >> 14 & 1))
-			lim=$(awk '/^Max locked memory/ { print $4 }' \
-				"/proc/$MT_PID/limits")
-			hard=$(awk '/^Max locked memory/ { print $5 }' \
-				"/proc/$MT_PID/limits")
-			size1=$(mt_smaps_kb "$MT_PID" "$region" Size)
-			;;
-		2)
-			# The region's own mapping (guard pages around it).
-			size2=$(mt_smaps_kb "$MT_PID" "$region" Size)
-			;;
-		5)
-			# mlockall: VmLck is the size of every mapping marked
-			# "lo" (VM_LOCKED) in smaps.
-			lo=$(awk '/^Size:/ { s = $2 }
-				/^VmFlags:/ && / lo( |$)/ { t += s }
-				END { print t + 0 }' "/proc/$MT_PID/smaps")
-			vmsize=$(mt_status_kb "$MT_PID" VmSize)
-			;;
-		6)
-			fut=$(awk '/^Size:/ { s = $2 }
-				/^VmFlags:/ && / lo( |$)/ { t += s }
-				END { print t + 0 }' "/proc/$MT_PID/smaps")
-			;;
-		esac
-		mt_resume
-	done
-	mt_finish
-	((MT_STATUS == 0))
-	cat "$MT_OUT"
-	vm_narrow "$MT_OUT"
-
-	# The limit and the capability, as the kernel sees them.
-	[[ $(mt_out_field cap_ipc_lock) == \
-		"$( ((cap)) && echo yes || echo no)" ]]
-	if [[ $lim == unlimited ]]; then
-		[[ $(mt_out_field rlimit_memlock) == unlimited ]]
-	else
-		(($(vm_word rlimit_memlock) == lim))
-	fi
-	if [[ $hard == unlimited ]]; then
-		[[ $(mt_out_field rlimit_memlock_max) == unlimited ]]
-	else
-		(($(vm_word rlimit_memlock_max) == hard))
-	fi
-	[[ $(mt_out_field pagesize) == "$ps" ]]
-	# Every row: VmLck and the region's Locked field as read by the test.
-	local rows=(- mapped mlock munlock over-limit mlockall future
-		munlockall)
-	for i in {1..7}; do
-		name=${rows[i]}
-		((i == 2)) && grep -q '^mlock-fit ' "$MT_OUT" && name=mlock-fit
-		(($(vm_row_old "$name" 3) == vmlck[i]))
-		(($(vm_row_old "$name" 4) == locked[i]))
-	done
-
-	sz=$(vm_word region_size)
-	lock=$(vm_word lock_size)
-	# The region is a mapping of its own, region_size long; after mlock
-	# the part that was locked is (all of it, if it fitted).
-	((size1 * 1024 == sz && (lock == 0 || size2 * 1024 == lock)))
-	# mlock: VmLck and Locked are what was locked; munlock: nothing.
-	((vmlck[1] == 0 && vmlck[2] == lock / 1024 &&
-		locked[2] == lock / 1024))
-	((vmlck[3] == 0 && locked[3] == 0))
-	if ((cap)) || [[ $lim == unlimited ]] || ((sz <= lim)); then
-		((lock == sz))
-	else
-		# Past the limit without CAP_IPC_LOCK: refused, explained, and
-		# what fits is locked instead.
-		[[ $(vm_row_old mlock 2) == ENOMEM || $(vm_row_old mlock 2) == EPERM ]]
-		grep -q 'RLIMIT_MEMLOCK' "$MT_OUT"
-		((lock == lim / ps * ps))
-	fi
-	# One page over the limit.
-	res=$(vm_row_old over-limit 2)
-	if [[ $lim == unlimited ]]; then
-		[[ $res == skip ]]
-	elif ((cap)); then
-		if ((lim <= 64 << 20)); then
-			[[ $res == ok ]]
-			((vmlck[4] == (lim / ps + 1) * ps / 1024))
-			((locked[4] == vmlck[4]))
-			grep -q 'CAP_IPC_LOCK' "$MT_OUT"
-		fi
-	else
-		[[ $res == ENOMEM || ($res == EPERM && $lim == 0) ]]
-		((vmlck[4] == 0))
-		grep -q -e "pass RLIMIT_MEMLOCK ($lim bytes)" \
-			-e 'RLIMIT_MEMLOCK is 0' "$MT_OUT"
-	fi
-	# mlockall(MCL_CURRENT | MCL_FUTURE), then a new mapping.
-	res=$(vm_row_old mlockall 2)
-	if [[ $res == ok ]]; then
-		((vmlck[5] == lo && vmlck[5] >= vmsize / 2))
-		((locked[5] == lock / 1024 || lock == 0))
-		if [[ $(vm_row_old future 2) == ok ]]; then
-			((vmlck[6] == fut && locked[6] == sz / 1024))
-		else
-			grep -q 'mmap of' "$MT_OUT"
-		fi
-	else
-		# Refused: an ordinary process whose VmSize exceeds the limit.
-		((!cap))
-		[[ $lim != unlimited ]]
-		((vmsize * 1024 > lim))
-		grep -q 'mlockall(MCL_CURRENT | MCL_FUTURE): ' "$MT_OUT"
-		((vmlck[5] == 0))
-	fi
-	((vmlck[7] == 0))
-}
-
-@test "mlock: VmLck and smaps Locked follow mlock, munlock, mlockall" {
-	vm_check_mlock "$ML"
-}
-
-@test "mlock: RLIMIT_MEMLOCK of 64 KiB (CAP_IPC_LOCK ignores it)" {
-	vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
-	if vm_is_root; then
-		grep -q 'lets it pass' "$MT_OUT"
-	else
-		[[ $(vm_row_old mlock 2) == ENOMEM ]]
-		[[ $(vm_row_old mlockall 2) == ENOMEM ]]
-	fi
-}
-
-@test "mlock: RLIMIT_MEMLOCK of 64 KiB without CAP_IPC_LOCK" {
-	if vm_is_root; then
-		command -v setpriv >/dev/null || skip "setpriv is missing"
-		vm_check_mlock setpriv --bounding-set=-ipc_lock \
-			--inh-caps=-ipc_lock \
-			bash -c 'ulimit -l 64 && exec "$0"' "$ML"
-	else
-		vm_check_mlock bash -c 'ulimit -l 64 && exec "$0"' "$ML"
-	fi
-	[[ $(mt_out_field cap_ipc_lock) == no ]]
-	[[ $(vm_row_old mlock 2) == ENOMEM ]]
-	[[ $(vm_row_old over-limit 2) == ENOMEM ]]
-	grep -q 'locking only the 65536 bytes that fit' "$MT_OUT"
-}
-
-@test "mlock: RLIMIT_MEMLOCK of 0 without CAP_IPC_LOCK: EPERM, explained" {
-	local pre=() why
-	if vm_is_root; then
-		command -v setpriv >/dev/null || skip "setpriv is missing"
-		pre=(setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock)
-	fi
-	run -0 "${pre[@]}" bash -c 'ulimit -l 0 && exec "$0"' "$ML"
-	[[ $(vm_row_old mlock 2 <(echo "$output")) == EPERM ]]
-	why="RLIMIT_MEMLOCK is 0 and this process has no CAP_IPC_LOCK"
-	[[ $output == *"$why"* ]]
-	[[ $(mt_out_field lock_size <(echo "$output")) == 0 ]]
 }
 
 # --- memstat -----------------------------------------------------------------

@@ -130,7 +130,7 @@ static void anonymous(void)
 	start();
 	row("mapped A and B", 0, NULL);
 	mt_smaps_kb(a, "Rss");
-	mt_pause("mapped; try: grep -A4 '^%lx-' /proc/%d/smaps",
+	mt_pause("mapped; try: grep -A4 ^%lx- /proc/%d/smaps",
 		 (unsigned long)(uintptr_t)a, (int)getpid());
 	start();
 	write_pages(a, (char)0xa5);
@@ -151,7 +151,7 @@ static void anonymous(void)
 		printf("  This kernel gives each read fault a zeroed page of "
 		       "its own instead\n  of the shared zero page%s%s.\n",
 		       why ? ": " : "", why ? why : "");
-	mt_pause("read B; try: grep -A4 '^%lx-' /proc/%d/smaps",
+	mt_pause("read B; try: grep -A4 ^%lx- /proc/%d/smaps",
 		 (unsigned long)(uintptr_t)b, (int)getpid());
 	start();
 	c = map_region(MAP_POPULATE);

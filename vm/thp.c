@@ -132,7 +132,7 @@ static char *map_aligned(void)
 
 static void smaps_pause(const char *what, const char *p)
 {
-	mt_pause("%s; try: grep -A24 '^%lx-' /proc/%d/smaps", what,
+	mt_pause("%s; try: grep -A24 ^%lx- /proc/%d/smaps", what,
 		 (unsigned long)(uintptr_t)p, (int)getpid());
 }
 
