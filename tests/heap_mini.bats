@@ -182,8 +182,9 @@ mini_check_blocks() {
 		/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
 		ps=$(mt_pagesize)
 		present=$(dd if="/proc/$pid/pagemap" bs=8 skip=$((lo / ps)) \
-			count=$((1048576 / ps)) status=none | od -An -v -tx8 |
-			tr -s ' ' '\n' | grep -c '^[89a-f]')
+			count=$((1048576 / ps)) status=none | od -An -v -tx8)
+		[[ -n $present ]] || skip "cannot read /proc/$pid/pagemap"
+		present=$(tr -s ' ' '\n' <<<"$present" | grep -c '^[89a-f]')
 		((present == 2))
 	fi
 	mt_finish
