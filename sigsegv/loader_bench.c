@@ -14,7 +14,7 @@
  * the loader's own count for the others. "x kernel" is the row's time over
  * the kernel's.
  *
- * Run:   sigsegv/loader_bench            (a 64 MiB scratch file)
+ * Run:   sigsegv/loader_bench            (a 16 MiB scratch file)
  *        sigsegv/loader_bench -n 9 FILE
  * Try:   perf stat -e page-faults,context-switches on each loader
  */
@@ -130,10 +130,10 @@ int main(int argc, char **argv)
 	if ((n = readlink("/proc/self/exe", dir, sizeof(dir) - 1)) < 0)
 		mt_die("readlink /proc/self/exe");
 	*strrchr(dir, '/') = '\0';
-	if (!path) {		/* 64 MiB of scratch */
+	if (!path) {		/* 16 MiB of scratch: quick enough for a tour */
 		fd = mt_scratch("bench");
 		memset(chunk, 'x', sizeof(chunk));
-		for (int i = 0; i < 1024; i++)
+		for (int i = 0; i < 256; i++)
 			if (write(fd, chunk, sizeof(chunk)) != sizeof(chunk))
 				mt_die("write %s", mt_scratch_path);
 		path = mt_scratch_path;
@@ -145,10 +145,10 @@ int main(int argc, char **argv)
 	if (!S_ISREG(st.st_mode) || st.st_size == 0)
 		mt_fail("%s: not a regular file with data in it", path);
 
-	printf("bench: %s, %jd (%s), %zu pages of %zu, median of %u passes\n",
-	       path, (intmax_t)st.st_size, mt_human((uint64_t)st.st_size),
-	       mt_page_round((size_t)st.st_size) / mt_pagesize(),
-	       mt_pagesize(), passes);
+	printf("file: %s\nfile size: %jd (%s)\npage size: %zu\npages: %zu\n"
+	       "passes: %u, the median shown\n", path, (intmax_t)st.st_size,
+	       mt_human((uint64_t)st.st_size), mt_pagesize(),
+	       mt_page_round((size_t)st.st_size) / mt_pagesize(), passes);
 	printf("%-14s %12s %12s %9s\n", "loader", "ns/page", "faults/pass",
 	       "x kernel");
 	for (int i = 0; i < 5; i++) {
@@ -175,7 +175,7 @@ static void options(int argc, char **argv)
 	int c;
 
 	mt_usage = "[-n PASSES] [FILE]";
-	mt_help = "\nTouch every page of FILE (default: a 64 MiB scratch\n"
+	mt_help = "\nTouch every page of FILE (default: a 16 MiB scratch\n"
 		  "file) through the kernel's mmap, demand_loader with\n"
 		  "windows of 1, 16 and 64 pages, and uffd_loader; print\n"
 		  "the median ns per page of each and its ratio to the\n"

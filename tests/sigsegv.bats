@@ -465,18 +465,22 @@ sg_uffd_ok() {
 
 # --- loader_bench -------------------------------------------------------------
 
-# Reads the "bench:" line and the five table rows: faults by arithmetic,
+# Reads "file:", "file size:", "page size:", "pages:", "passes:" and the
+# five table rows: faults by arithmetic,
 # "x kernel" from the printed ns/page.
 @test "loader_bench: faults per pass and ratios (and demand_loader --bench)" {
 	local ps n row kernel
 	ps=$(mt_pagesize)
-	n=64
-	head -c $((n * ps)) /dev/urandom >"$MT_TMP/f"
+	n=$((262144 / ps))
+	head -c 262144 /dev/urandom >"$MT_TMP/f"
 	for cmd in "$S/loader_bench" "$S/demand_loader --bench"; do
 		# shellcheck disable=SC2086
 		mt_run 0 $cmd "$MT_TMP/f"
-		[[ ${lines[0]} == "bench: $MT_TMP/f, $((n * ps)) ("*"), $n pages of $ps, median of 5 passes" ]]
-		[[ ${lines[1]} == "loader "*"ns/page"*"faults/pass"*"x kernel" ]]
+		[[ ${lines[0]} == "file: $MT_TMP/f" ]]
+		[[ ${lines[1]} == "file size: $((n * ps)) (256 KiB)" ]]
+		[[ ${lines[2]} == "page size: $ps" && ${lines[3]} == "pages: $n" ]]
+		[[ ${lines[4]} == "passes: 5, the median shown" ]]
+		[[ ${lines[5]} == "loader "*"ns/page"*"faults/pass"*"x kernel" ]]
 		kernel=$(awk '$1 == "kernel" { print $3 }' <<<"$output")
 		# The kernel maps up to fault_around_bytes per fault (64 KiB by
 		# default) and whole page-cache folios: 1 to n faults.
