@@ -61,9 +61,12 @@ static void entries(uintptr_t addr, uint64_t *e, size_t n)
 {
 	ssize_t r = pread(pagemap_fd, e, n * 8, (off_t)(addr / ps * 8));
 
-	if (r != (ssize_t)(n * 8))
+	if (r < 0)
 		mt_die("read pagemap of pid %ld at 0x%lx", (long)pid,
 		       (unsigned long)addr);
+	if (r != (ssize_t)(n * 8))	/* [vsyscall]: above user space */
+		mt_fail("0x%lx is past the end of pagemap: it covers user "
+			"space only", (unsigned long)(addr + (size_t)r / 8 * ps));
 }
 
 /* One row: the entry decoded, flags as p s f x d ('-' when clear). */

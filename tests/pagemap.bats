@@ -615,6 +615,11 @@ pk_own_map() {
 	mt_run 1 "$PK" --pid "$PK_T" 0x1000
 	[[ $stderr == "peek: 0x1000 is not mapped in pid $PK_T (see /proc/$PK_T/maps)" ]]
 	[[ $output == "" ]]
+	# [vsyscall] is mapped but above user space: pagemap has no entry.
+	if grep -q '^ffffffffff600000-.*\[vsyscall\]$' "/proc/$PK_T/maps"; then
+		mt_run 1 "$PK" --pid "$PK_T" ffffffffff600000
+		[[ $stderr == "peek: 0xffffffffff600000 is past the end of pagemap: it covers user space only" ]]
+	fi
 	local bad
 	for bad in zz 0x 0x12g 12345678901234567 ''; do
 		mt_run 2 "$PK" --pid "$PK_T" "$bad"
