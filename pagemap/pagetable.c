@@ -4,7 +4,7 @@
  * The page tables say, for each virtual page, which page frame of RAM holds
  * it, if any. /proc/PID/pagemap shows them: one 64-bit entry per virtual
  * page, at byte offset (address / page size) * 8. This program maps one page
- * and reads its entry at each state of the page's life: untouched (entry 0);
+ * and reads its entry at each state of its life: untouched (not present);
  * read (the shared zero page: one frame for every page only read); written
  * (a frame of its own, exclusive: mapped here only), decoded bit by bit;
  * after fork (parent and child map one frame, not exclusive); after the
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 
 	header();
 	row("untouched", me, (void *)page);
-	stop("mapped, never touched: entry 0", me_s, (void *)page);
+	stop("mapped, never touched: not present", me_s, (void *)page);
 
 	(void)page[0];
 	(void)page[ps];
