@@ -660,6 +660,122 @@ vm_try_pause() {
 	[[ $VM_LIM == unlimited ]]
 }
 
+# --- smaps_dirty -------------------------------------------------------------
+
+SD=$MT_TOP/vm/smaps_dirty
+
+# The table row "WHO NAME Rss Pss Shared_Dirty Private_Dirty Anonymous" of
+# the mapping of PID at ADDR, from the test's own read of smaps.
+vm_sd_row() {
+	local range
+	range=$(mt_maps_line "$1" "$2") || return 1
+	awk -v r="${range%% *}" -v who="$3" -v name="$4" '
+		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { inside = ($1 == r); next }
+		inside { v[substr($1, 1, length($1) - 1)] = $2 }
+		END { print who, name, v["Rss"], v["Pss"], v["Shared_Dirty"],
+			v["Private_Dirty"], v["Anonymous"] }' "/proc/$1/smaps"
+}
+
+# The rows under "stage N:" in $MT_OUT, blanks squeezed.
+vm_sd_stage() {
+	awk -v n="stage $1:" 'index($0, n) == 1 { on = 1; next }
+		on && /^(parent|child) / { $1 = $1; print; next }
+		on && NF == 0 { exit }' "$MT_OUT"
+}
+
+@test "smaps_dirty: help, usage errors, closed descriptors" {
+	mt_common_checks "$SD"
+	mt_run 2 "$SD" extra
+	[[ $stderr == "smaps_dirty: unexpected argument 'extra'"* ]]
+}
+
+# Lines: page size, mapping size, the four addresses, scratch file,
+# parent, child, and every row of stages 1 to 4.
+@test "smaps_dirty: every row of every stage equals smaps at its pause" {
+	local ps n m who pid addr want child kb
+	local names=(private-anon shared-anon private-file shared-file)
+	ps=$(mt_pagesize)
+	kb=$((2 * ps / 1024))
+	TMPDIR=$MT_TMP mt_start "$SD"
+	for n in 1 2 3 4; do
+		mt_wait_pause "$n" 10 "$MT_PID"
+		((n == 1)) || child=$(mt_out_field child)
+		want=
+		for who in parent child; do
+			pid=$MT_PID
+			if [[ $who == child ]]; then
+				((n > 1)) || continue
+				pid=$child
+			fi
+			for m in "${names[@]}"; do
+				addr=$(mt_out_field "$m")
+				want+=$(vm_sd_row "$pid" "$addr" "$who" "$m")$'\n'
+			done
+		done
+		[[ $(vm_sd_stage "$n") == "${want%$'\n'}" ]] || {
+			echo "stage $n:"; vm_sd_stage "$n"
+			echo "smaps:"; echo "$want"; false; } >&2
+		mt_try "$n"
+		case $n in
+		1 | 4)	[[ $output == *"Private_Dirty:"*" $kb kB"* ]] ;;
+		2)	[[ $output == *"Shared_Dirty:"*" $kb kB"* ]] ;;
+		3)	[[ $output == *"Shared_Dirty:"*" $kb kB"* &&
+			$(mt_pause_line 3) == *"/proc/$child/smaps" ]] ;;
+		esac
+		if ((n == 1)); then
+			for m in "${names[@]}"; do
+				addr=$(mt_out_field "$m")
+				# Its own mapping, two pages long.
+				[[ $(mt_maps_line "$MT_PID" "$addr") == \
+"${addr#0x}-$(printf %x $((addr + 2 * ps))) "* ]]
+			done
+			grep -q " $(mt_out_field "scratch file")$" \
+				"/proc/$MT_PID/maps"
+		else
+			[[ $(awk '{ print $4 }' "/proc/$child/stat") == \
+				"$MT_PID" ]]
+		fi
+		mt_resume
+	done
+	[[ $(mt_out_field parent) == "$MT_PID" ]]
+	mt_finish
+	((MT_STATUS == 0))
+	vm_narrow
+	[[ $(mt_out_field "page size") == "$ps" ]]
+	[[ $(mt_out_field "mapping size") == "$((2 * ps)) ($(vm_human \
+$((2 * ps))))" ]]
+	# The lesson, in the test's own words: private pages shared after
+	# fork, shared ones only once the child touched them, private again
+	# after copy-on-write.
+	[[ $(vm_sd_stage 1) == *"parent private-anon $kb $kb 0 $kb $kb"* ]]
+	[[ $(vm_sd_stage 2) == *"parent private-anon $kb $((kb / 2)) $kb 0"* ]]
+	[[ $(vm_sd_stage 2) == *"parent shared-file $kb $kb 0 $kb 0"* ]]
+	[[ $(vm_sd_stage 3) == *"child shared-file $kb $((kb / 2)) $kb 0 0"* ]]
+	[[ $(vm_sd_stage 4) == *"parent private-file $kb $kb 0 $kb $kb"* ]]
+	# The child is gone, and the scratch file too.
+	kill -0 "$child" 2>/dev/null && false
+	[[ -z $(compgen -G "$MT_TMP/memtour-smaps_dirty.*") ]]
+}
+
+# Lines: child. PR_SET_PDEATHSIG: the child dies with its parent.
+@test "smaps_dirty: the child dies with its parent" {
+	local child i state=
+	mt_start "$SD"
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	child=$(mt_out_field child)
+	kill -0 "$child"
+	kill -9 "$MT_PID"
+	for ((i = 0; i < 100; i++)); do
+		state=$(awk '{ print $3 }' "/proc/$child/stat" 2>/dev/null) ||
+			break
+		[[ $state == Z ]] && break
+		sleep 0.02
+	done
+	[[ -z $state || $state == Z ]]
+}
+
 # ======== old tests below, being replaced ========
 # --- small tools -------------------------------------------------------------
 
@@ -1103,123 +1219,3 @@ num() {
 	echo "${v%% *}"
 }
 
-# --- smaps_dirty -----------------------------------------------------------
-
-@test "smaps_dirty: usage" {
-	run -0 "$MT_TOP/vm/smaps_dirty" --help
-	[[ $output == usage:* ]]
-	run -2 --separate-stderr "$MT_TOP/vm/smaps_dirty" --bogus
-	[[ $stderr == "smaps_dirty: unknown option '--bogus'"*usage:* ]]
-	run -2 "$MT_TOP/vm/smaps_dirty" extra
-}
-
-@test "smaps_dirty: every figure matches smaps of that process at the pause" {
-	local ps kb n who m f pid cpid addr line key got pat checked=0
-	local -A ours addrs names
-	local fields=(Rss Pss Shared_Dirty Private_Dirty Anonymous)
-	local maps=(private-anon shared-anon private-file shared-file)
-	ps=$(mt_pagesize)
-	kb=$((2 * ps / 1024))
-	pat=$(IFS='|'; echo "${fields[*]}")
-	export TMPDIR=$BATS_TEST_TMPDIR/scratch
-	mkdir -p "$TMPDIR"
-
-	mt_start "$MT_TOP/vm/smaps_dirty"
-	for n in 1 2 3 4; do
-		mt_wait_pause "$n"
-		if (( n == 1 )); then
-			for m in "${maps[@]}"; do
-				addrs[$m]=$(num "${m/-/_}")
-				names[${addrs[$m]}]=$m
-				# Its own mapping, two pages long.
-				line=$(mt_maps_line "$MT_PID" "${addrs[$m]}")
-				[[ $(mt_hex "$((16#${line%%-*}))") == \
-					"${addrs[$m]}" ]]
-				line=${line%% *}
-				(( 16#${line#*-} - 16#${line%-*} == 2 * ps ))
-			done
-			# The scratch file, under $TMPDIR, already unlinked.
-			grep -q "$TMPDIR/smaps_dirty\..* (deleted)$" \
-				"/proc/$MT_PID/maps"
-		fi
-		if (( n == 2 )); then
-			cpid=$(num child_pid)
-			# The pause line names the parent, its command the
-			# child.
-			[[ $(mt_pause_line 2) == "[pause 2] pid $MT_PID: "*\
-"/proc/$cpid/smaps" ]]
-			[[ $(awk '{ print $4 }' "/proc/$cpid/stat") == \
-				"$MT_PID" ]]
-		fi
-		for who in parent child; do
-			pid=$MT_PID
-			if [[ $who == child ]]; then
-				(( n >= 2 )) || continue
-				pid=$cpid
-			fi
-			while read -r addr f got; do
-				ours[$n.$who.${names[$addr]}.$f]=$got
-			done < <(smaps_fields "$pid" "${addrs[@]}" |
-				grep -E " ($pat) ")
-			# The bulk reader agrees with helpers.bash.
-			m=${maps[n - 1]}
-			f=${fields[n]}
-			[[ ${ours[$n.$who.$m.$f]} == \
-				"$(mt_smaps_kb "$pid" "${addrs[$m]}" "$f")" ]]
-		done
-		mt_resume
-	done
-	[[ $(num parent_pid) == "$MT_PID" ]]
-	mt_finish
-	[[ $MT_STATUS == 0 ]]
-
-	# Each table row "who mapping Rss Pss Shared_Dirty Private_Dirty
-	# Anonymous" under "stage N:" against the test's own reading.
-	while read -r n who m got; do
-		read -ra got <<<"$got"
-		for i in 0 1 2 3 4; do
-			key=$n.$who.$m.${fields[i]}
-			[[ -n ${ours[$key]+set} ]] || {
-				echo "no reading for $key" >&2; false; }
-			[[ ${got[i]} == "${ours[$key]}" ]] || {
-				echo "$key: printed ${got[i]}," \
-					"smaps ${ours[$key]}" >&2; false; }
-			checked=$((checked + 1))
-		done
-	done < <(awk '/^stage [0-9]+:/ { s = $2 + 0 }
-		($1 == "parent" || $1 == "child") && NF == 7 {
-			print s, $1, $2, $3, $4, $5, $6, $7 }' "$MT_OUT")
-	# 4 stages of the parent, 3 of the child, 4 mappings, 5 fields.
-	(( checked == (4 + 3) * 4 * 5 ))
-
-	# The test's own reading: two pages written into each mapping.
-	for m in "${maps[@]}"; do
-		(( ours[1.parent.$m.Rss] == kb ))
-		(( ours[1.parent.$m.Private_Dirty] == kb ))
-	done
-	# The child is gone (no orphan, no zombie), the scratch file too.
-	run -1 kill -0 "$cpid"
-	[[ -z $(ls -A "$TMPDIR") ]]
-	[[ $(num page_size) == "$ps" && $(num mapping_size) == $((2 * ps)) ]]
-	vm_narrow "$MT_OUT"
-}
-
-@test "smaps_dirty: the child dies with its parent" {
-	local cpid i state=
-	mt_start "$MT_TOP/vm/smaps_dirty"
-	mt_wait_pause 1
-	mt_resume
-	mt_wait_pause 2
-	cpid=$(num child_pid)
-	kill -0 "$cpid"
-	kill -9 "$MT_PID"
-	# PR_SET_PDEATHSIG kills it; init then reaps it. Gone, or a
-	# zombie ("Z") waiting for init, but never running on.
-	for ((i = 0; i < 100; i++)); do
-		state=$(awk '{ print $3 }' "/proc/$cpid/stat" 2>/dev/null) ||
-			break
-		[[ $state == Z ]] && break
-		sleep 0.02
-	done
-	[[ -z $state || $state == Z ]]
-}

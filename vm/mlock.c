@@ -123,7 +123,11 @@ static void past_the_limit(const struct rlimit *rl, int cap)
 		return;
 	}
 	len = (rl->rlim_cur / ps + 1) * ps;
-	fflush(stdout);
+	if (fflush(stdout) != 0) {	/* before fork, or the child prints
+					 * it too; a failed write is said once */
+		dprintf(2, "%s: write: %s\n", mt_prog, strerror(errno));
+		_exit(1);
+	}
 	pid = fork();
 	if (pid < 0)
 		mt_die("fork");
