@@ -566,11 +566,15 @@ check_loaded() {
 		m=$(mt_maps_line "$MT_PID" "$addr")
 		read -r range mperms _ _ _ path <<<"$m"
 		(( 16#${range%-*} == addr ))
-		(( 16#${range#*-} == addr + end - start ))
 		[[ $mperms == "$perms" ]]
 		if [[ $off == bss ]]; then
 			[[ -z $path ]]
+			# The kernel merges adjacent anonymous mappings with the
+			# same flags into one: a bss at the top of the object
+			# may run on into an anonymous rw-p mapping above it.
+			(( 16#${range#*-} >= addr + end - start ))
 		else
+			(( 16#${range#*-} == addr + end - start ))
 			real=$(readlink -f "$prog")
 			[[ $obj == "${real##*/}" ]] && [[ $path == "$real" ]] ||
 				[[ $path == */"$obj" ]]
