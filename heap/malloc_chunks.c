@@ -69,6 +69,16 @@ static const char *where(const void *p)
 	return s;
 }
 
+/* The start of the mapping that holds p, as maps prints it (no 0x). */
+static const char *map_start(const void *p)
+{
+	static char start[24];
+
+	snprintf(start, sizeof(start), "%s", where(p) + 2);
+	start[strcspn(start, "-")] = '\0';
+	return start;
+}
+
 static void small_blocks(int glibc)
 {
 	static const size_t req[] = { 1, 24, 25, 40, 100, 1000, 4000 };
@@ -109,15 +119,15 @@ static void small_blocks(int glibc)
 		       "consecutive blocks are not neighbours and\n    "
 		       "there is no size word to show: addresses and usable "
 		       "sizes only\n");
-	mt_pause("small blocks; try: grep '\\[heap\\]' /proc/%d/maps",
-		 (int)getpid());
+	mt_pause("small blocks; try: grep '^%s' /proc/%d/maps",
+		 map_start(b[0]), (int)getpid());
 	for (i = 0; i <= N; i++)
 		free(b[i]);
 }
 
 static void large_block(int glibc)
 {
-	char *big = malloc(large), start[24];
+	char *big = malloc(large);
 	size_t w;
 
 	if (!big)
@@ -125,16 +135,14 @@ static void large_block(int glibc)
 	printf("\nlarge block: %p, %zu (%s)\n", (void *)big, large,
 	       mt_human(large));
 	printf("in: %s\n", where(big));
-	snprintf(start, sizeof(start), "%s", where(big) + 2);
-	start[strcspn(start, "-")] = '\0';
 	if (glibc) {
 		w = size_word(big);
 		printf("size word: %#zx %s\n", w, flags(w));
 		printf("    M: its own anonymous mapping, whole pages; free "
 		       "will munmap it\n");
 	}
-	mt_pause("large block; try: grep '^%s' /proc/%d/maps", start,
-		 (int)getpid());
+	mt_pause("large block; try: grep '^%s' /proc/%d/maps",
+		 map_start(big), (int)getpid());
 	free(big);
 }
 
@@ -153,8 +161,8 @@ static void raised_threshold(void)
 	printf("in: %s\n", where(big));
 	printf("    below the new threshold, the same request comes from "
 	       "[heap]\n");
-	mt_pause("after mallopt; try: grep '\\[heap\\]' /proc/%d/maps",
-		 (int)getpid());
+	mt_pause("after mallopt; try: grep '^%s' /proc/%d/maps",
+		 map_start(big), (int)getpid());
 	free(big);
 }
 #endif

@@ -107,6 +107,7 @@ hp_try_heap() {
 		(($(mt_out_field "end of $sym") == base + 16#$(nm "$H/brk" |
 			awk -v s="$s" '$3 == s { print $1; exit }')))
 	done
+	[[ $(mt_out_field 'page size') == "$ps" ]]
 	end=$(($(mt_out_field 'end of bss (end)')))
 	initial=$(($(mt_out_field 'initial break')))
 	[[ $(mt_out_field 'gap from end to the break') == \
@@ -179,6 +180,8 @@ hp_try_heap() {
 	[[ $MT_STATUS == 0 ]]
 }
 
+# Lines: "end of bss (end):", "initial break:", the first "[heap]:", the
+# ASLR lines.
 @test "brk: without ASLR (setarch -R) the heap starts at end, page-rounded" {
 	setarch -R true 2>/dev/null ||
 		skip "setarch -R is refused here (seccomp on personality?)"
@@ -189,11 +192,13 @@ hp_try_heap() {
 	end=$(sed -n 's/^end of bss (end): //p' <<<"$output")
 	initial=$(sed -n 's/^initial break: //p' <<<"$output")
 	# musl's malloc moved the break before main: then its [heap] starts
-	# there (the first "[heap]:" line printed).
+	# there (the first "[heap]:" line printed), or a page on, above the
+	# PROT_NONE guard page musl's malloc puts at the bottom.
 	heap=$(sed -n 's/^\[heap\]: \(0x[0-9a-f]*\)-.*/\1/p' <<<"$output" |
 		head -n 1)
 	if [[ $(mt_libc "$H/brk") == musl && -n $heap ]]; then
-		((heap == $(hp_round $((end)))))
+		((heap == $(hp_round $((end))) ||
+			heap == $(hp_round $((end))) + $(mt_pagesize)))
 	else
 		((initial == $(hp_round $((end)))))
 	fi
@@ -262,6 +267,15 @@ hp_glibc_only() {
 	local chunk top give ps
 	ps=$(mt_pagesize)
 	hp_fas
+	[[ $(mt_out_field blocks) == "1000 of 10240 (10 KiB)" ]]
+	[[ $(mt_out_field freeing) == \
+		"blocks 1 to 1000, one in every 2; then the rest" ]]
+	# The trims below are computed with these two figures.
+	[[ $(mt_out_field 'trim threshold') == \
+		"131072 (128 KiB), glibc's default" ]]
+	[[ $(mt_out_field M_TOP_PAD) == "131072 (128 KiB), glibc's default" ]]
+	# No malloc yet: no arena, no top chunk.
+	[[ $(hp_top 1) == 0 ]]
 	chunk=$(hp_chunk 10240)
 	((LAST - FIRST == 999 * chunk))
 	# The top chunk runs from the end of the last block to the break.
@@ -374,11 +388,12 @@ hp_glibc_only() {
 	[[ $(mt_out_field 'first block in') == "$(hp_range "$line" |
 		cut -d, -f1) [heap]" ]]
 	mt_try 1
-	[[ $output == "$line" ]]
+	hp_same "$output" "$line"
 	mt_resume
 
 	mt_wait_pause 2
 	big=$(mt_out_field 'large block' | cut -d, -f1)
+	[[ $(mt_out_field 'large block') == "$big, 200000 (195.3 KiB)" ]]
 	line=$(mt_maps_line "$MT_PID" "$big")
 	[[ $line != *'[heap]'* && $(awk '{ print $2, $6 }' <<<"$line") == "rw-p " ]]
 	[[ $(hp_last in) == "$(hp_range "$line" | cut -d, -f1) (anonymous)" ]]
@@ -406,16 +421,24 @@ hp_glibc_only() {
 @test "malloc_chunks under musl: says so; addresses as /proc shows them" {
 	[[ $(mt_libc "$H/malloc_chunks") == musl ]] ||
 		skip "a glibc build: the musl explanation is not printed"
-	local req a usable
+	local req a usable line
 	mt_run 0 "$H/malloc_chunks"
 	grep -q '^this libc is not glibc' <<<"$output"
-	grep -q '^request  address          usable$' <<<"$output"
+	grep -Eq '^request +address +usable$' <<<"$output"
 	# musl's usable size has no independent source here: at least the
 	# request.
 	while read -r req a usable; do
 		((usable >= req))
 	done < <(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^0x/' <<<"$output")
 	mt_start "$H/malloc_chunks"
+	mt_wait_pause 1
+	# The try: shows the mapping of the first block.
+	a=$(awk '$1 == 1 && $2 ~ /^0x/ { print $2; exit }' "$MT_OUT")
+	line=$(mt_maps_line "$MT_PID" "$a")
+	[[ $(hp_last 'first block in') == "$(hp_range "$line" | cut -d, -f1) "* ]]
+	mt_try 1
+	hp_same "$output" "$line"
+	mt_resume
 	mt_wait_pause 2
 	a=$(mt_out_field 'large block' | cut -d, -f1)
 	[[ $(hp_last in) == "$(hp_range "$(mt_maps_line "$MT_PID" "$a")" |
@@ -568,6 +591,8 @@ hp_fake_meminfo() {
 		exec "$@"' "$MT_TMP/meminfo" "${@:2}"
 }
 
+# Lines: "MemAvailable:", the "lowered to" line, "size:", the "free" row;
+# stderr "not touching".
 @test "lazy_alloc: a small MemAvailable lowers the default and is not touched" {
 	hp_fake_meminfo 'MemAvailable:     100000 kB' 0 "$H/lazy_alloc"
 	[[ $(hp_field MemAvailable <<<"$output") == "100000 kB (97.7 MiB)" ]]
@@ -580,6 +605,7 @@ hp_fake_meminfo() {
 	[[ $output != *"read "* ]]
 }
 
+# Lines: "MemAvailable: unknown ...".
 @test "lazy_alloc: no MemAvailable: says so, never -1" {
 	hp_fake_meminfo '' 0 "$H/lazy_alloc" -s 4M
 	grep -q '^MemAvailable: unknown' <<<"$output"
@@ -687,6 +713,10 @@ hp_alloca() {
 	[[ $(mt_out_field 'same address') == yes ]]
 	[[ $(mt_out_field size) == "$size "* ]]
 	(($(mt_out_field 'a local of main') > before))
+	if [[ $(ulimit -s) != unlimited ]]; then
+		[[ $(mt_out_field 'stack limit (ulimit -s)') == \
+			"$(($(ulimit -s) * 1024)) "* ]]
+	fi
 }
 
 @test "alloca: the block is on [stack]; its pages fault in once" {
@@ -697,11 +727,17 @@ hp_alloca() {
 	hp_alloca 1048576
 }
 
+# Lines: "stack limit (ulimit -s): N (human), N in use at start", the
+# "lowered" line, "size:"; stderr when it refuses.
 @test "alloca: a small stack limit lowers the default or refuses" {
 	local in_use size
-	mt_run 1 bash -c 'ulimit -s 32 && exec "$0"' "$H/alloca"
+	# An empty environment: under 16 KiB, a few KiB of environment are
+	# enough for the dynamic loader itself to fault while it loads libc,
+	# before main (any dynamically linked program does).
+	mt_run 1 env -i bash -c 'ulimit -s 32 && exec "$0"' "$H/alloca"
 	[[ $stderr == "alloca: the stack limit leaves less than 32 KiB"* ]]
-	mt_run 1 bash -c 'ulimit -s 16 && exec "$0"' "$H/alloca"
+	mt_run 1 env -i bash -c 'ulimit -s 16 && exec "$0"' "$H/alloca"
+	[[ $stderr == "alloca: the stack limit leaves less than 32 KiB"* ]]
 	mt_run 0 bash -c 'ulimit -s 64 && exec "$0"' "$H/alloca"
 	[[ $(hp_field 'stack limit (ulimit -s)' <<<"$output") == \
 		"65536 (64 KiB), "*" in use at start" ]]
