@@ -198,6 +198,8 @@ check_layout() {
 	[[ ${NAME[end-1]} == "${exe##*/}" || ${NAME[end-1]} == anonymous ]]
 
 	# What the process's memory holds at the printed addresses.
+	mt_mem "$MT_PID" "${ADDR[init global]}" 4 >/dev/null ||
+		skip "cannot read /proc/$MT_PID/mem (ptrace_scope above 1?)"
 	[[ $(mt_mem_str "$MT_PID" "${ADDR[string literal]}" 64) == \
 		"a string literal, in .rodata" ]]
 	[[ $(mt_mem_str "$MT_PID" "${ADDR[const global]}" 64) == \
@@ -435,6 +437,8 @@ aslr_check_moved() {
 	local -a run1 run2
 	mt_start "$ASLR"
 	mt_wait_pause 1
+	mt_mem "$MT_PID" "$(mt_stat_field "$MT_PID" 28)" 8 >/dev/null ||
+		skip "cannot read /proc/$MT_PID/mem (ptrace_scope above 1?)"
 	for n in 1 2; do
 		pid=$(mt_out_field "run $n")
 		pid=${pid#pid }
@@ -620,6 +624,8 @@ so_check() {
 	first=$(($(mt_out_field 'first frame')))
 	((depth > 1 && frame >= 1024 && frame < ps))
 	((deepest >= lo && deepest < hi))
+	mt_mem "$MT_PID" "$deepest" 8 >/dev/null ||
+		skip "cannot read /proc/$MT_PID/mem (ptrace_scope above 1?)"
 	(($(mt_mem_long "$MT_PID" "$deepest") == depth))
 	(($(mt_mem_long "$MT_PID" $((deepest + frame))) == depth - 1))
 	((first - deepest == (depth - 1) * frame))
