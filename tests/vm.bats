@@ -776,52 +776,14 @@ $((2 * ps))))" ]]
 	[[ -z $state || $state == Z ]]
 }
 
-# ======== old tests below, being replaced ========
-# --- small tools -------------------------------------------------------------
+# --- memstat -----------------------------------------------------------------
 
-# |A - B| <= PCT % of REF (default B)
-vm_near() {
-	local a=$1 b=$2 pct=$3 ref=${4:-$2} d
-	d=$((a - b))
-	((d < 0)) && d=$((-d))
-	((d * 100 <= pct * ref))
-}
+MS=$MT_TOP/vm/memstat
 
-# Column COL of the table row named NAME in $MT_OUT (or file $3).
-vm_row_old() {
-	awk -v n="$1" -v c="$2" '$1 == n { print $c; exit }' "${3:-$MT_OUT}"
-}
-
-# Every line of a file is shorter than 80 columns.
-vm_narrow_old() {
-	local long
-	long=$(awk 'length > 79' "$1")
-	[[ -z $long ]] || { echo "lines over 79 columns: $long" >&2; false; }
-}
-
-vm_is_root_old() { [[ $(id -u) == 0 ]]; }
-
-# The whole smaps line FIELD (VmFlags...) of the mapping holding ADDR.
-vm_smaps_line() {
-	local range
-	range=$(mt_maps_line "$1" "$2") || return 1
-	awk -v r="${range%% *}" -v f="$3:" '
-		$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { inside = ($1 == r); next }
-		inside && $1 == f { print; exit }' "/proc/$1/smaps"
-}
-
-# The first word of a "NAME: value" line of $MT_OUT (or file $2): the bytes
-# of "65536 (64 KiB)".
-vm_word() {
-	local v
-	v=$(mt_out_field "$1" "${2:-$MT_OUT}")
-	echo "${v%% *}"
-}
-
-# Never leave a program behind, even when a test fails half-way.
+# Never leave a target behind, even when a test fails half-way.
 teardown() {
-	mt_cleanup
 	local p
+	mt_cleanup
 	for p in ${VM_KILL:-}; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -829,22 +791,30 @@ teardown() {
 	true
 }
 
-# The bytes of LEN bytes at ADDR in process PID, through /proc/PID/mem
-# (same user, or root), as the count of bytes equal to octal OCT.
-vm_mem_count_old() {
-	local pid=$1 addr=$(($2)) len=$3 oct=$4 ps
-	ps=$(mt_pagesize)
-	# Empty output if /proc/PID/mem may not be read (Yama, no ptrace).
-	dd if="/proc/$pid/mem" of=/dev/null bs="$ps" skip=$((addr / ps)) \
-		count=1 2>/dev/null || return 0
-	dd if="/proc/$pid/mem" bs="$ps" skip=$((addr / ps)) \
-		count=$((len / ps)) 2>/dev/null | tr -cd "\\$oct" | wc -c
+# "LABEL: BYTES (HUMAN)NOTE" in $MT_OUT for KB kilobytes.
+vm_total() {
+	[[ $(mt_out_field "$1") == "$(($2 * 1024)) ($(vm_human_any \
+$(($2 * 1024))))$3" ]] || {
+		echo "$1: $(mt_out_field "$1"), want $2 kB" >&2
+		false
+	}
+}
+
+# BYTES as mt_human prints them: "512 B", "64 KiB", "1.6 MiB".
+vm_human_any() {
+	awk -v b="$1" 'BEGIN {
+		split("B KiB MiB GiB TiB", u, " ")
+		for (i = 1; b >= 1024 ^ i && i < 5; i++) ;
+		v = b / 1024 ^ (i - 1)
+		if (b % (1024 ^ (i - 1)) == 0) printf "%d %s\n", v, u[i]
+		else printf "%.1f %s\n", v, u[i]
+	}'
 }
 
 # A no-fork sleep: read with a timeout on a FIFO nobody writes to.
 vm_sleep_fd() {
-	mkfifo "$BATS_TEST_TMPDIR/vm.sleep"
-	exec {VM_SLEEP_FD}<>"$BATS_TEST_TMPDIR/vm.sleep"
+	mkfifo "$MT_TMP/vm.sleep"
+	exec {VM_SLEEP_FD}<>"$MT_TMP/vm.sleep"
 }
 
 # Wait for "[pause N]" without starting any process (no grep, no sleep):
@@ -942,7 +912,7 @@ vm_wait_asleep() {
 # Sets VM_RUN (the command prefix) and VM_LIB (the copies' directory).
 vm_private_libs() {
 	local f
-	VM_LIB=$BATS_TEST_TMPDIR/lib
+	VM_LIB=$MT_TMP/lib
 	mkdir -p "$VM_LIB"
 	for f in $(ldd "$1" | grep -o '/[^ ]*') "$1"; do
 		cp "$f" "$VM_LIB/"
@@ -956,7 +926,7 @@ vm_private_libs() {
 # times) only if two reads of the kernel's figures disagree, that is, if the
 # target changed.
 vm_memstat_vs_rollup() {
-	local target=$1 try rss pss sum rows=$BATS_TEST_TMPDIR/vm.rows
+	local target=$1 try rss pss sum rows=$MT_TMP/vm.rows
 	shift
 	vm_sleep_fd
 	for try in 1 2 3 4 5; do
@@ -975,20 +945,18 @@ vm_memstat_vs_rollup() {
 	echo "memstat $* $target: try $try; rollup Rss $VM_RSS Pss $VM_PSS" \
 		"Swap $VM_SWAP; smaps Pss sum $VM_SUMPSS in $VM_NMAPS maps"
 	cat "$MT_OUT"
-	(($(vm_word rss) == VM_RSS * 1024))
-	(($(vm_word pss) == VM_PSS * 1024))
-	(($(vm_word uss) == VM_USS * 1024))
-	(($(vm_word swap) == VM_SWAP * 1024))
-	(($(vm_word swap_pss) == VM_SWAPPSS * 1024))
-	(($(vm_word mappings) == VM_NMAPS))
-	# The rounding: the sum of the per-mapping Pss lines is lower than the
-	# rollup's Pss by less than 1 kB per mapping, and memstat says by how
-	# much.
-	(($(vm_word pss_of_mappings) == VM_SUMPSS * 1024))
-	(($(vm_word pss_rounding) == (VM_PSS - VM_SUMPSS) * 1024))
+	vm_total RSS "$VM_RSS" ""
+	vm_total PSS "$VM_PSS" ""
+	vm_total USS "$VM_USS" ": Private_Clean + Private_Dirty"
+	vm_total swap "$VM_SWAP" ""
+	vm_total "swap PSS" "$VM_SWAPPSS" ""
+	[[ $(mt_out_field mappings) == "$VM_NMAPS" ]]
+	# The rounding: the rows' Pss add up to less than the rollup's, by
+	# under 1 kB a mapping, and memstat says by how much.
+	vm_total "PSS of the rows" "$VM_SUMPSS" ""
 	((VM_PSS >= VM_SUMPSS && VM_PSS - VM_SUMPSS < VM_NMAPS))
-	grep -q "Pss add up to $((VM_PSS - VM_SUMPSS)) kB less" "$MT_OUT"
-	grep -q 'rounds each' "$MT_OUT"
+	grep -q "^The rows' Pss add up to $((VM_PSS - VM_SUMPSS)) kB less than"\
+" PSS: smaps rounds each$" "$MT_OUT"
 	vm_narrow "$MT_OUT"
 	# Every row of the table against the test's own smaps read: address
 	# and the 8 columns exactly, the name too unless memstat shortened it
@@ -1016,67 +984,51 @@ vm_memstat_vs_rollup() {
 		}' "$rows" "$MT_OUT" >&2
 }
 
-# --- memstat -----------------------------------------------------------------
-
-@test "memstat: --help exits 0, bad usage and PIDs that are not numbers: 2" {
-	run -0 "$MS" --help
-	[[ $output == usage:* ]]
-	run -2 --separate-stderr "$MS" --bogus
-	[[ $stderr == "memstat: unknown option '--bogus'"*usage:* ]]
-	run -2 "$MS" abc
-	[[ $output == *"bad PID 'abc'"* ]]
-	run -2 "$MS" 12x
-	run -2 "$MS" -- -5
-	run -2 "$MS" ''
-	run -2 "$MS" ' 5'
-	run -2 "$MS" +5
-	run -2 "$MS" 1 2
-}
-
-@test "memstat: a PID that does not exist exits 1 with a message" {
+@test "memstat: help, usage errors, PIDs that are not numbers" {
 	local pid
-	# PIDs are below pid_max: this one cannot exist.
-	pid=$(</proc/sys/kernel/pid_max)
-	run -1 "$MS" "$pid"
-	[[ $output == *"there is no process $pid"* ]]
-	# Nor can these: well-formed numbers, but no process has them.
-	for pid in 0 2147483648 99999999999999999999; do
-		run -1 "$MS" -s "$pid"
-		[[ $output == *"there is no process $pid"* ]] || false
+	mt_common_checks "$MS"
+	mt_run 2 "$MS" --summary -xs
+	[[ $stderr == "memstat: unknown option '-x'"* ]]
+	mt_run 2 "$MS" abc
+	[[ $stderr == "memstat: bad PID 'abc': a PID is a whole number"* ]]
+	for pid in 12x -5 '' ' 5' +5; do
+		mt_run 2 "$MS" -- "$pid"
 	done
-	# One that existed a moment ago.
-	sleep 0 3>&- &
-	pid=$!
-	wait "$pid"
-	run -1 "$MS" "$pid"
-	[[ $output == *"there is no process $pid"* ]]
+	mt_run 2 "$MS" 1 2
+	[[ $stderr == "memstat: one PID at most"* ]]
 }
 
-@test "memstat: a kernel thread has no user memory: exit 1" {
-	[[ $(</proc/2/comm) == kthreadd ]] || skip "PID 2 is not kthreadd here"
-	run -1 "$MS" 2
-	[[ $output == *"no user address space"* ||
-		$output == *"needs the right to ptrace"* ]]
-}
-
-@test "memstat: another user's process: permission explained, exit 1" {
-	local pre=()
+# Lines: "there is no process", "no user memory", "needs the right".
+@test "memstat: no such process, a kernel thread, another user's: exit 1" {
+	local pid pre=()
+	pid=$(</proc/sys/kernel/pid_max)
+	mt_run 1 "$MS" "$pid"
+	[[ $stderr == *"memstat: there is no process $pid (it may have"* ]]
+	for pid in 0 2147483648 99999999999999999999; do
+		mt_run 1 "$MS" -s "$pid"
+		[[ $stderr == "memstat: there is no process $pid: PIDs run"* ]]
+	done
+	if [[ $(</proc/2/comm) == kthreadd ]]; then
+		mt_run 1 "$MS" 2
+		[[ $stderr == *"process 2 has no user memory: a kernel thread"* ]]
+	fi
 	if vm_is_root; then
 		command -v setpriv >/dev/null || skip "setpriv is missing"
 		pre=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-	fi
-	vm_is_root || [[ $(stat -c %u /proc/1) != "$(id -u)" ]] ||
+	elif [[ $(stat -c %u /proc/1) == "$(id -u)" ]]; then
 		skip "PID 1 runs as this user"
-	run -1 "${pre[@]}" "$MS" 1
-	[[ $output == *"/proc/1/smaps_rollup: Permission denied"* ]]
-	[[ $output == *"needs the right to ptrace"* ]]
+	fi
+	mt_run 1 "${pre[@]}" "$MS" 1
+	[[ $stderr == *"/proc/1/smaps_rollup: Permission denied"* ]]
+	[[ $stderr == *"needs the right to ptrace it"* ]]
 }
 
-@test "memstat: totals of a sleeping process = smaps_rollup, pmap -X" {
-	local sp total i
+# Lines: pid, the table, mappings, RSS, PSS, USS, swap, swap PSS, PSS of
+# the rows, the rounding sentence. Three sleeps share private copies of
+# their libraries: each page counts 1/3 in PSS, so the rounding shows.
+@test "memstat: every row and total of a sleeping process = smaps" {
+	local sp i
 	vm_private_libs "$(command -v sleep)"
-	# Three sleeps share the copies: each page counts 1/3 in PSS, so the
-	# per-mapping rounding shows.
 	for i in 1 2 3; do
 		"${VM_RUN[@]}" "$VM_LIB/sleep" 30 3>&- &
 		VM_KILL+=" $!"
@@ -1087,54 +1039,50 @@ vm_memstat_vs_rollup() {
 		vm_wait_asleep "$i"
 	done
 	vm_memstat_vs_rollup "$sp"
-	# the per-mapping rows: the Rss column sums to the total
-	total=$(awk '$1 ~ /^0x/ { if ($3 ~ /^[0-9]+$/) s += $3; else bad = 1 }
-		END { print bad ? -1 : s }' "$MT_OUT")
-	((total == -1 || total * 1024 == $(vm_word rss)))
-	grep -q "^pid: $sp " "$MT_OUT"
+	# Through the copied loader, the command name is the loader's.
+	grep -q "^pid: $sp (" "$MT_OUT"
 	grep -q ' libc.so.6$' "$MT_OUT"
-	command -v pmap >/dev/null ||
-		skip "pmap (procps) is missing: no pmap check"
-	# pmap -X: the Rss column of its total line.
-	run -0 pmap -X "$sp"
-	total=$(awk 'NR == 2 { for (i = 1; i <= NF; i++)
-			if ($i == "Size") s = i; else if ($i == "Rss") r = i }
-		{ last = $0 }
-		END { split(last, f); print f[r - s + 1] }' <<<"$output")
-	((total * 1024 == $(vm_word rss)))
+	mt_try 1
+	[[ $output == *"Rss:"*" $VM_RSS kB"* ]]
 }
 
-@test "memstat -s: totals of a paused demo equal its smaps_rollup" {
+# Lines: the totals only. The demo holds still at its pause.
+@test "memstat -s: the totals of a paused demo equal its smaps_rollup" {
 	local pf pf_fd
 	vm_private_libs "$PF"
 	mt_start "${VM_RUN[@]}" "$VM_LIB/page_faults" -n 64
 	mt_wait_pause 1
 	mt_resume
 	mt_wait_pause 2
-	# Keep the paused demo aside while memstat takes over MT_PID.
 	pf=$MT_PID pf_fd=$MT_FD VM_KILL=$MT_PID MT_FD='' MT_PID=''
 	vm_memstat_vs_rollup "$pf" -s
-	[[ -z $(grep '^ *Address' "$MT_OUT") ]]
-	grep -q "^pid: $pf " "$MT_OUT"
+	grep -q '^ *Address' "$MT_OUT" && false
+	grep -q "^pid: $pf (" "$MT_OUT"
 	exec {pf_fd}>&-
 	wait "$pf" || true
 }
 
-@test "memstat: a process sharing the system's libc: RSS and swap exact" {
-	local sp
-	sleep 30 3>&- &
-	sp=$!
-	VM_KILL=$sp
-	vm_wait_asleep "$sp"
-	run -0 "$MS" -s "$sp"
-	vm_read_pss "$sp"
-	(($(vm_word rss <(echo "$output")) == VM_RSS * 1024))
-	(($(vm_word swap <(echo "$output")) == VM_SWAP * 1024))
-	[[ $output == *"pid: $sp (sleep)"* ]]
+# Lines: the rows of an ASan build, whose shadow mappings are gigabytes
+# and terabytes: the M and G column formats.
+@test "memstat: mappings of M and G bytes keep 5 columns" {
+	local big=$MT_TMP/page_faults_asan
+	gcc -fsanitize=address -o "$big" "$MT_TOP/vm/page_faults.c" \
+		2>/dev/null || skip "gcc -fsanitize=address cannot build here"
+	vm_private_libs "$big"
+	mt_start env ASAN_OPTIONS=detect_leaks=0 "${VM_RUN[@]}" \
+		"$VM_LIB/page_faults_asan" -n 16
+	mt_wait_pause 1 30 || skip "the ASan build does not run here"
+	pf=$MT_PID pf_fd=$MT_FD VM_KILL=$MT_PID MT_FD='' MT_PID=''
+	vm_memstat_vs_rollup "$pf"
+	grep -Eq '^0x[0-9a-f]+ +[0-9]+M ' "$MT_OUT"
+	grep -Eq '^0x[0-9a-f]+ +[0-9]+G ' "$MT_OUT"
+	exec {pf_fd}>&-
+	wait "$pf" || true
 }
 
+# Lines: pid, the table header, [stack], RSS.
 @test "memstat: with no PID it shows itself" {
-	local rss pid
+	local rss pid got
 	mt_start "$MS"
 	mt_wait_pause 1
 	pid=$MT_PID
@@ -1146,76 +1094,18 @@ vm_memstat_vs_rollup() {
 	grep -q '^ *Address  Size   Rss   Pss  ShCl  ShDi  PrCl  PrDi  Swap' \
 		"$MT_OUT"
 	grep -q ' \[stack\]$' "$MT_OUT"
-	# Reading itself, memstat may still fault in a little libc code after
-	# its read (it warms up what it can): allow one fault-around, 64 KiB.
-	(($(vm_word rss) <= rss * 1024 &&
-		$(vm_word rss) + 65536 >= rss * 1024))
-	vm_narrow "$MT_OUT"
+	# memstat reading itself: printing the table after the read runs
+	# some of libc's code for the first time, and each such fault maps
+	# a fault-around window (64 KiB) of it: allow two.
+	got=$(mt_out_field RSS)
+	got=${got%% *}
+	((got <= rss * 1024 && rss * 1024 <= got + 2 * 65536))
+	vm_narrow
 }
 
-# ---------------------------------------------------------------------------
-# vm/thp and vm/smaps_dirty
-# ---------------------------------------------------------------------------
-
-THP=/sys/kernel/mm/transparent_hugepage
-
-# The [selected] word of a sysfs mode file; empty if there is none.
-sysfs_mode() {
-	sed -n 's/.*\[\([^]]*\)\].*/\1/p' "$1" 2>/dev/null
+# Lines: swap. Without a swap device no page can be out: swap 0, said.
+@test "memstat: swap of a process with pages swapped out" {
+	[[ $(wc -l </proc/swaps) -gt 1 ]] ||
+		skip "no swap device here: only swap 0 is checked (above)"
+	skip "swapping pages out on purpose is not done by this suite"
 }
-
-# The THP mode that decides for PMD-sized pages: the per-size switch
-# (kernel 6.8+) unless it says "inherit", else the top-level one.
-thp_effective() {
-	local hp=$1 m
-	m=$(sysfs_mode "$THP/hugepages-$((hp / 1024))kB/enabled")
-	if [[ -z $m || $m == inherit ]]; then
-		m=$(sysfs_mode "$THP/enabled")
-	fi
-	echo "${m:-unknown}"
-}
-
-vmstat() {
-	awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' \
-		/proc/vmstat
-}
-
-# smaps_fields PID ADDR...: "ADDR FIELD KB" for every field of the smaps
-# entry holding each ADDR, in one pass (mt_smaps_kb per field is too slow
-# for 140 figures; the test cross-checks this reader against it).
-# Addresses compare as 16-digit zero-padded hex strings.
-smaps_fields() {
-	local pid=$1
-	shift
-	awk -v list="$*" '
-	function pad(h) {
-		sub(/^0x/, "", h)
-		h = tolower(h)
-		while (length(h) < 16) h = "0" h
-		return h
-	}
-	BEGIN {
-		n = split(list, a, " ")
-		for (i = 1; i <= n; i++) p[i] = pad(a[i])
-	}
-	$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ {
-		split($1, r, "-")
-		lo = pad(r[1]); hi = pad(r[2]); cur = ""
-		for (i = 1; i <= n; i++)
-			if (p[i] >= lo && p[i] < hi) cur = cur " " a[i]
-		next
-	}
-	cur != "" && $1 ~ /:$/ && $3 == "kB" {
-		m = split(cur, c, " ")
-		for (i = 1; i <= m; i++)
-			print c[i], substr($1, 1, length($1) - 1), $2
-	}' "/proc/$pid/smaps"
-}
-
-# First number of a "name: value" line.
-num() {
-	local v
-	v=$(mt_out_field "$1")
-	echo "${v%% *}"
-}
-
