@@ -62,6 +62,10 @@ MT_FN void mt_check_stdout(void)
 
 	if (fflush(stdout) != 0)
 		err = errno;
+	/* musl drops a buffer whose write failed, so the last fflush may
+	 * succeed: an empty write asks the descriptor itself. */
+	if (ferror(stdout) && !err && write(STDOUT_FILENO, "", 0) < 0)
+		err = errno;
 	if (ferror(stdout)) {
 		dprintf(STDERR_FILENO, "%s: write: %s\n", mt_prog,
 			strerror(err ? err : EIO));
