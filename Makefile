@@ -71,8 +71,15 @@ endif
 # after them, in alphabetical order.
 TOUR_FIRST := layout/layout layout/aslr layout/stack_overflow \
 	vm/page_faults vm/thp vm/mlock vm/smaps_dirty vm/memstat \
+	pagemap/pagetable pagemap/peek pagemap/soft_dirty pagemap/addrsplit \
 	heap/brk heap/malloc_chunks heap/free_and_sbrk heap/lazy_alloc \
-	heap/alloca heap/mini_malloc
+	heap/alloca heap/mini_malloc \
+	mmap/mmap mmap/private_file_mapping mmap/shared_file_mapping \
+	mmap/shared_anon_mapping mmap/first_touch \
+	mprotect/mprotect mprotect/guard_page mprotect/jit \
+	elf/hello elf/elfinfo elf/elfload elf/startup \
+	sigsegv/demand_loader sigsegv/grow_stack sigsegv/uffd_loader \
+	sigsegv/loader_bench
 
 TOUR := $(foreach t,$(TOPICS), \
 	$(filter $(PROGRAMS),$(filter $(t)/%,$(TOUR_FIRST))) \
