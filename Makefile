@@ -56,6 +56,10 @@ heap/mini_malloc.so: heap/mini_malloc.c
 	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -shared -fPIC \
 		-DMINI_MALLOC_LIB $(LDFLAGS) -o $@ $< $(LDLIBS) -pthread
 
+# sigsegv/uffd_loader serves faults from a thread of its own (glibc before
+# 2.34 keeps threads in libpthread).
+sigsegv/uffd_loader: EXTRA_LDLIBS += -pthread
+
 # elf/hello.c builds twice: elf/hello (dynamic, PIE, like most programs)
 # and elf/hello_static (everything linked in, no interpreter).
 ifneq ($(wildcard elf/hello.c),)
