@@ -439,9 +439,9 @@ check_corpus() {
 }
 
 @test "the same corpus under -fsanitize=address,undefined: no report" {
+	# The same source, built here with cc (a musl-only cc may lack the
+	# sanitizer runtimes: then this skips with the compiler's reason).
 	command -v cc >/dev/null || skip "no cc"
-	[[ $(mt_libc "$ELFINFO") == glibc ]] ||
-		skip "musl build: the sanitizer runtimes are glibc's"
 	cc -std=gnu11 -g -O1 -fsanitize=address,undefined \
 		-fno-sanitize-recover=all -o "$MT_TMP/elfinfo-asan" \
 		"$MT_TOP/elf/elfinfo.c" 2>"$MT_TMP/cc.err" ||
