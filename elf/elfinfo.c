@@ -402,8 +402,8 @@ static void print_segments(const struct elf *e)
 			bad(e, "the interpreter path has no end");
 		printf("      interpreter: %s\n", (const char *)p);
 	}
-	if (e->shnum == 0) {
-		putchar('\n');
+	if (e->shnum == 0 || (uint64_t)e->phnum * e->shnum > 4000000) {
+		putchar('\n');	/* none, or too many pairs to match quickly */
 		return;
 	}
 	printf("\n  segment  sections\n");
