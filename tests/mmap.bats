@@ -237,7 +237,9 @@ mm_user() {
 	mt_resume
 	mt_wait_pause 6
 	[[ $(mt_out_field munmap) == "done, $addr is no longer mapped" ]]
+	# Nothing of the mapping is left: neither its first nor its last page.
 	mt_maps_line "$pid" "$addr" 2>/dev/null && false
+	mt_maps_line "$pid" $((addr + 16 * ps - 1)) 2>/dev/null && false
 	mm_gone "$child"
 	mt_try 6
 	[[ $output == "no mapping at $addr" ]]
