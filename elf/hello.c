@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 		  "  -h, --help    this help\n";
 	mt_getopt(argc, argv, "+", (const struct option[]){
 		MT_COMMON_OPTIONS });
-	printf("hello: %d arguments\n", argc);
+	printf("argc: %d\n", argc);
 	for (i = 0; i < argc; i++)
 		printf("argv[%d]: %s\n", i, argv[i]);
 	printf("pid: %d\n", (int)getpid());

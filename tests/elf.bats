@@ -743,7 +743,7 @@ check_loaded() {
 	mt_common_checks "$HELLO_STATIC"
 }
 
-# "argv[N]: ..." as given; "pid: N" its pid; "main: ADDR" inside an r-xp
+# "argc: 3" and "argv[N]: ..." as given; "pid: N" its pid; "main: ADDR" inside an r-xp
 # mapping of its file (equal to nm for the static build); "a global" in an
 # rw-p mapping of the file (.data); "a local" in [stack]; "dynamic linker
 # at" is where the interpreter's first page is mapped, or none for the
@@ -753,6 +753,7 @@ check_loaded() {
 	for p in "$HELLO" "$HELLO_STATIC"; do
 		mt_start "$p" "a b" c
 		mt_wait_pause 1
+		[[ $(mt_out_field argc) == 3 ]]
 		[[ $(mt_out_field "argv\[1\]") == "a b" ]]
 		[[ $(mt_out_field "argv\[2\]") == c ]]
 		[[ $(mt_out_field pid) == "$MT_PID" ]]
