@@ -201,6 +201,7 @@ int main(int argc, char **argv)
 	       "Private_Dirty") == 0 ? "the page is on the disk, clean again" :
 	       "the page stays dirty: this file system keeps\nfiles in "
 	       "memory (tmpfs has no disk to write to)");
+	read_word("after msync", fd, 1);
 	mt_pause("page written back; try: grep -A12 '^%lx' /proc/%d/smaps | "
 		 "grep -E '^(Rss|Private_Clean|Private_Dirty):'",
 		 (unsigned long)p, pd);

@@ -576,7 +576,8 @@ mm_user() {
 # Parses: scratch copy..., file:, file size:, mapping:, maps:, parent|child
 # writes word N at offset O:, parent|child, read(2) of word 1:, smaps after
 # the edit|with the child|after msync:, child: pid, child's own maps:,
-# parent|child reads word N:, msync(MS_SYNC):, after munmap, read(2) of word
+# parent|child reads word N:, msync(MS_SYNC):, after msync, read(2) of word
+# 2:, after munmap, read(2) of word
 # 1|3:, mmap at offset 1:, mapping past the end:, byte at offset...:,
 # reading ADDR..., caught SIGBUS:; runs every try: command.
 @test "shared_file_mapping: stores reach the file and the other process; msync; EINVAL; SIGBUS past the end" {
@@ -634,6 +635,7 @@ mm_user() {
 	mt_wait_pause 4
 	grep -qx 'parent writes word 3 at offset 13: "are" -> "ARE"' "$MT_OUT"
 	grep -qx 'child reads word 3: "ARE"' "$MT_OUT"
+	grep -qx 'after msync, read(2) of word 2: "FILES"' "$MT_OUT"
 	mm_gone "$child"
 	mm_smaps_check "$pid" "$addr" "after msync"
 	# msync(MS_SYNC) cleans the page, except where there is no disk.
