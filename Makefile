@@ -163,8 +163,22 @@ test: all
 
 check: test
 
+# make fuzz: clang's libFuzzer on elfinfo's ELF parser for FUZZ_TIME
+# seconds (default 60). The corpus grows in elf/fuzz-corpus (seeded with
+# elf/hello); a crashing input is saved as crash-* in the top folder.
+FUZZ_TIME ?= 60
+.PHONY: fuzz
+fuzz: elf/hello
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -DELFINFO_FUZZ \
+		-o elf/elfinfo-fuzz elf/elfinfo.c
+	mkdir -p elf/fuzz-corpus
+	cp elf/hello elf/fuzz-corpus/
+	elf/elfinfo-fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-timeout=5 elf/fuzz-corpus
+
 clean:
 	rm -f $(PROGRAMS) $(EXTRAS) .flags
+	rm -rf elf/elfinfo-fuzz elf/fuzz-corpus
 
 help:
 	@echo "Targets:"
@@ -174,6 +188,8 @@ help:
 	@echo "                TOPIC=heap: one topic)"
 	@echo "  make test     build, then run the bats checks in tests/"
 	@echo "  make check    the same as make test"
+	@echo "  make fuzz     fuzz elfinfo's parser with libFuzzer (clang;"
+	@echo "                FUZZ_TIME=60 seconds)"
 	@echo "  make clean    remove what make built"
 	@echo "  make help     this list"
 	@echo "Variables: CC CFLAGS CPPFLAGS LDFLAGS LDLIBS WERROR=0"
