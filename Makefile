@@ -61,11 +61,13 @@ heap/mini_malloc.so: heap/mini_malloc.c
 sigsegv/uffd_loader: EXTRA_LDLIBS += -pthread
 
 # elf/hello.c builds twice: elf/hello (dynamic, PIE, like most programs)
-# and elf/hello_static (everything linked in, no interpreter).
+# and elf/hello_static (everything linked in, no interpreter; the sanitizers
+# cannot link statically, so their flags are left out of this one).
 ifneq ($(wildcard elf/hello.c),)
 EXTRAS += elf/hello_static
 elf/hello_static: elf/hello.c
-	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -static \
+	$(CC) $(MT_CFLAGS) $(CPPFLAGS) \
+		$(filter-out -fsanitize=%,$(CFLAGS) $(LDFLAGS)) -static \
 		-o $@ $< $(LDLIBS)
 endif
 
