@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ static const char *mt_prog = "memtour";	/* the program's name, for messages */
 static const char *mt_usage = "";	/* its arguments: "[-s SIZE] [--step]" */
 static const char *mt_help = "";	/* what --help prints after the usage */
 static int mt_stepping;			/* --step or MEMTOUR_STEP=1 */
+static int mt_failed;			/* an error was reported already */
 
 /* --- start up and shut down --------------------------------------------- */
 
@@ -59,6 +61,9 @@ static int mt_stepping;			/* --step or MEMTOUR_STEP=1 */
 MT_FN void mt_check_stdout(void)
 {
 	int err = 0;
+
+	if (mt_failed)
+		return;	/* one message is enough */
 
 	if (fflush(stdout) != 0)
 		err = errno;
@@ -111,6 +116,7 @@ mt_die(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
+	mt_failed = 1;
 	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -126,6 +132,7 @@ mt_fail(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
+	mt_failed = 1;
 	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -146,6 +153,7 @@ mt_usage_error(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
+	mt_failed = 1;
 	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -357,7 +365,9 @@ MT_FN const char *mt_human(uint64_t bytes)
  * (fmt gives "WHAT; try: COMMAND"), flush, then wait for a line on stdin;
  * EOF means go on, at this pause and every later one. N counts from 1 in
  * each process, a forked child included. The first pause of a run says how
- * to go on. Without step mode it does nothing. */
+ * to go on. Without step mode it does nothing. Its first call writes its
+ * own statics and runs stdio code for the first time, which takes page
+ * faults: a program that counts faults pauses once before it counts. */
 MT_FN void __attribute__((format(printf, 1, 2))) mt_pause(const char *fmt,
 							   ...)
 {
@@ -719,7 +729,6 @@ MT_FN void mt_maps_print(const char *label, const void *addr, int with_name)
  * value; *fd is this side's end of the socket. A child must end with
  * _exit, not exit: exit would run the parent's atexit work (scratch
  * file removal) in the child. */
-#include <sys/socket.h>
 MT_FN pid_t mt_fork_turns(int *fd)
 {
 	int sv[2];
