@@ -198,7 +198,8 @@ static void options(int argc, char **argv)
 		  "  -h, --help       this text\n";
 	while ((c = mt_getopt(argc, argv, "t:", longopts)) != -1)
 		if (c == 't')
-			trim = (long)mt_size_arg("-t", optarg, 4096, 1 << 30);
+			trim = (long)mt_size_arg("-t", optarg,
+						 mt_pagesize(), 1 << 30);
 #ifndef M_TRIM_THRESHOLD
 	if (trim)
 		mt_usage_error("-t: this libc is not glibc: it has no "

@@ -16,7 +16,7 @@
  * end of user space (47 bits on x86_64 with 4-level paging, 56 with 5-level;
  * aarch64: 39 to 52 bits, with 4, 16 or 64 KiB pages), not 2^52 entries.
  *
- * Run:  ./addrsplit [--step]
+ * Run:  ./addrsplit [--step]   (--help: all options)
  * Try beside it (from the pause lines):
  *   a=0x7ffd5e3c1a2c; printf '%d %d %d %d 0x%x\n' $((a>>39&511)) ...
  *   dd if=/proc/PID/pagemap of=/dev/null bs=8 skip=LAST count=2  (1 record)

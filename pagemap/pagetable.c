@@ -11,7 +11,7 @@
  * child writes (copy-on-write: the child gets a new frame, both exclusive
  * again); and a MAP_SHARED page (one frame whoever writes).
  *
- * Run:  ./pagetable [--kpageflags] [--step]
+ * Run:  ./pagetable [--kpageflags] [--step]   (--help: all options)
  * An ordinary user reads frame numbers as 0; present and exclusive still
  * show every step. As root, --kpageflags adds each frame's flags and map
  * count (/proc/kpageflags, /proc/kpagecount). With --step, in a second

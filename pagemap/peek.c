@@ -14,6 +14,7 @@
  *   peek [--pid PID] --range START END    which pages of a range are
  *   peek [--pid PID] --range NAME         present, one character a page,
  *                              for addresses or a mapping ([heap], libc.so.6)
+ *   peek --help                all the options
  *
  * Addresses are hex, as /proc/PID/maps shows them ("0x" optional). Reading
  * another user's process needs root. Try beside it:

@@ -16,7 +16,7 @@
  * pagemap, with a userfaultfd in asynchronous write-protect mode, for the
  * same job on any kernel that has userfaultfd.
  *
- * Run:  ./soft_dirty [-n PAGES] [--step]
+ * Run:  ./soft_dirty [-n PAGES] [--step]   (--help: all options)
  * With --step, in a second terminal, the raw entries (bit 55 is 0x0080...):
  *   dd if=/proc/PID/pagemap bs=8 skip=PAGE count=N 2>/dev/null \
  *     | od -v -An -tx8 -w8

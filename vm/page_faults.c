@@ -101,7 +101,7 @@ static char *map_region(int flags)
 /* Does the kernel command line turn the zero page off (a vendor patch)? */
 static const char *cmdline_zero_page(void)
 {
-	static char buf[4096];
+	static char buf[8192];
 	char *w;
 	int fd = open("/proc/cmdline", O_RDONLY);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
