@@ -108,6 +108,19 @@ MT_FN void mt_init(char **argv)
 
 /* --- errors --------------------------------------------------------------- */
 
+/* "prog: MESSAGE[: reason]" on stderr, after what stdout holds. err 0
+ * leaves the reason out. */
+MT_FN void mt_report(int err, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	mt_failed = 1;
+	fprintf(stderr, "%s: ", mt_prog);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+}
+
 /* "prog: WHAT: reason" from errno, exit 1. For a failed system call. */
 MT_FN void __attribute__((noreturn, format(printf, 1, 2)))
 mt_die(const char *fmt, ...)
@@ -115,13 +128,9 @@ mt_die(const char *fmt, ...)
 	int err = errno;
 	va_list ap;
 
-	fflush(stdout);
-	mt_failed = 1;
-	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	mt_report(err, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err));
 	exit(MT_EXIT_FAIL);
 }
 
@@ -131,13 +140,9 @@ mt_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	mt_failed = 1;
-	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	mt_report(0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(MT_EXIT_FAIL);
 }
 
@@ -152,13 +157,9 @@ mt_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	mt_failed = 1;
-	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	mt_report(0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	mt_print_usage(stderr);
 	exit(MT_EXIT_USAGE);
 }
