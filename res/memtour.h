@@ -53,6 +53,9 @@ static const char *mt_usage = "";	/* its arguments: "[-s SIZE] [--step]" */
 static const char *mt_help = "";	/* what --help prints after the usage */
 static int mt_stepping;			/* --step or MEMTOUR_STEP=1 */
 static int mt_failed;			/* an error was reported already */
+/* mt_pause's state: which process counts, the count, EOF seen, told how */
+static pid_t mt_pause_owner;
+static int mt_pause_n, mt_pause_eof, mt_pause_told;
 
 /* --- start up and shut down --------------------------------------------- */
 
@@ -103,6 +106,11 @@ MT_FN void mt_init(char **argv)
 	}
 	if (env && *env && strcmp(env, "0") != 0)
 		mt_stepping = 1;
+	/* Write mt_pause's state now: a first write to a page of data is a
+	 * page fault, and a program that counts faults or RSS must not see
+	 * one at its first pause. */
+	mt_pause_owner = getpid();
+	mt_pause_n = mt_pause_eof = mt_pause_told = 0;
 	atexit(mt_check_stdout);
 }
 
@@ -366,40 +374,37 @@ MT_FN const char *mt_human(uint64_t bytes)
  * (fmt gives "WHAT; try: COMMAND"), flush, then wait for a line on stdin;
  * EOF means go on, at this pause and every later one. N counts from 1 in
  * each process, a forked child included. The first pause of a run says how
- * to go on. Without step mode it does nothing. Its first call writes its
- * own statics and runs stdio code for the first time, which takes page
- * faults: a program that counts faults pauses once before it counts. */
+ * to go on. Without step mode it does nothing. (mt_init writes its state
+ * once, so that a first pause takes no page fault for it.) */
 MT_FN void __attribute__((format(printf, 1, 2))) mt_pause(const char *fmt,
 							   ...)
 {
-	static pid_t owner;
-	static int n, eof, told;
 	va_list ap;
 	char c;
 	ssize_t r;
 
 	if (!mt_stepping)
 		return;
-	if (owner != getpid()) {
-		owner = getpid();
-		n = 0;
+	if (mt_pause_owner != getpid()) {
+		mt_pause_owner = getpid();
+		mt_pause_n = 0;
 	}
-	if (!told++)
+	if (!mt_pause_told++)
 		printf("(step mode: at each pause, run the try: command in "
 		       "a second terminal,\n then press Enter here to go "
 		       "on)\n");
-	printf("[pause %d] pid %ld: ", ++n, (long)getpid());
+	printf("[pause %d] pid %ld: ", ++mt_pause_n, (long)getpid());
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
-	while (!eof) {
+	while (!mt_pause_eof) {
 		r = read(STDIN_FILENO, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r != 1)
-			eof = 1;
+			mt_pause_eof = 1;
 		else if (c == '\n')
 			break;
 	}
