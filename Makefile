@@ -24,8 +24,8 @@ endif
 # 64-bit only: the programs print and compute with 64-bit addresses, and
 # pagemap, the page-table split and the loaders are written for them.
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
-ifneq ($(shell $(CC) $(CPPFLAGS) $(CFLAGS) -dM -E -x c /dev/null 2>/dev/null \
-	| sed -n 's/^\#define __SIZEOF_POINTER__ //p'),8)
+ifeq ($(shell $(CC) $(CPPFLAGS) $(CFLAGS) -dM -E -x c /dev/null 2>/dev/null \
+	| sed -n 's/^\#define __SIZEOF_POINTER__ //p'),4)
 $(error memtour needs a 64-bit target (x86_64 or aarch64): $(CC) \
 $(CFLAGS) does not build one (32-bit x86 and Arm are not supported))
 endif

@@ -71,6 +71,7 @@ tr_programs() {
 
 @test "make tour TOPIC=nosuch: exit 2, says so" {
 	tr_make 2 tour TOPIC=nosuch
+	echo "stdout: $output"$'\n'"stderr: $stderr" >&2	# shown on failure
 	[[ $output == "no demos in topic 'nosuch'" ]]
 }
 
