@@ -6,11 +6,13 @@
 #
 # Inner makes run with `-o all`: the outer `make test` has built everything
 # with its own CC and flags (passed on in MAKEFLAGS), and nothing is rebuilt.
+# And with --no-print-directory: under an outer `make -C DIR test` every inner
+# make would otherwise add its "Entering directory" lines to the output.
 
 load helpers
 
 tr_make() {
-	mt_run "$1" make -s -C "$MT_TOP" -o all "${@:2}"
+	mt_run "$1" make -s --no-print-directory -C "$MT_TOP" -o all "${@:2}"
 }
 
 # The purpose of a program, from its own source: the "NAME.c - " line.
@@ -56,12 +58,13 @@ tr_programs() {
 	local progs first second third
 	mapfile -t progs < <(cd "$MT_TOP" && ls -1 heap/*.c | sed 's/\.c$//')
 	((${#progs[@]} >= 3)) || skip "heap/ has fewer than three programs"
-	mt_run 0 make -s -C "$MT_TOP" -o all help
+	mt_run 0 make -s --no-print-directory -C "$MT_TOP" -o all help
 	first=$(sed -n 's|^  \(heap/[a-z_]*\)$|\1|p' <<<"$output" | sed -n 1p)
 	second=$(sed -n 's|^  \(heap/[a-z_]*\)$|\1|p' <<<"$output" | sed -n 2p)
 	third=$(sed -n 's|^  \(heap/[a-z_]*\)$|\1|p' <<<"$output" | sed -n 3p)
-	mt_run 0 bash -c 'printf "\nq\n" | script -qfec "make -s -C \"$1\" \
-		-o all tour TOPIC=heap" /dev/null' _ "$MT_TOP"
+	mt_run 0 bash -c 'printf "\nq\n" | script -qfec "make -s \
+		--no-print-directory -C \"$1\" -o all tour TOPIC=heap" \
+		/dev/null' _ "$MT_TOP"
 	[[ $output == *"==== $first: "* ]]
 	[[ $output == *"-- next: $second: $(tr_purpose "$second")"* ]]
 	[[ $output == *"==== $second: "* ]]
@@ -84,11 +87,11 @@ tr_programs() {
 }
 
 @test "make check is make test" {
-	mt_run 0 make -n -C "$MT_TOP" -o all check
+	mt_run 0 make -n --no-print-directory -C "$MT_TOP" -o all check
 	[[ $output == *"tests/"* ]]
-	mt_run 0 make -n -C "$MT_TOP" -o all test
+	mt_run 0 make -n --no-print-directory -C "$MT_TOP" -o all test
 	local test_out=$output
-	mt_run 0 make -n -C "$MT_TOP" -o all check
+	mt_run 0 make -n --no-print-directory -C "$MT_TOP" -o all check
 	[[ $output == "$test_out" ]]
 }
 
