@@ -118,7 +118,8 @@ $(PROGRAMS) $(EXTRAS): .flags
 		-o $@ $< $(LDLIBS) $(EXTRA_LDLIBS)
 
 # The purpose of a program is the first line of its header comment, the one
-# after the licence line:
+# after the licence line, whole on that line (the tour prints it after the
+# name, under 80 columns):
 #   /* NAME.c - what it shows
 purpose = sed -n "s|^/\* *$$(basename $(1))\.c - *||p" $(1).c | head -n 1
 
@@ -134,7 +135,7 @@ tour: all
 	for p in $(TOUR_NOW); do \
 		what=$$($(call purpose,$$p)); \
 		if [ $$ask = 1 ] && [ $$first = 0 ]; then \
-			printf '\n-- next: %s: %s\n-- Enter to run it, q to stop: ' \
+			printf '\n-- %s: %s\n-- Enter to run it next, q to stop: ' \
 				"$$p" "$$what"; \
 			read -r ans || break; \
 			case $$ans in q*|Q*) break;; esac; \

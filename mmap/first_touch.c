@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* first_touch.c - reading untouched memory: private anonymous pages stay
- * the zero page, shared anonymous pages are allocated at once
+/* first_touch.c - reading untouched memory, private and shared anonymous
  *
  * A common belief: the kernel allocates private memory at its first touch
  * and holds back shared memory until a write. It is the other way round.

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* mmap.c - a private anonymous mapping: zeros, no memory until a write,
- * copy-on-write after fork, and nothing left after munmap
+/* mmap.c - private anonymous memory: zeros, copy-on-write, munmap
  *
  * mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
  * -1, 0) is the plainest memory a process can ask for: malloc uses it for

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* private_file_mapping.c - a private file mapping: read a file through
- * memory, change it in memory, and the file keeps its bytes
+/* private_file_mapping.c - a private file mapping: changes stay in memory
  *
  * mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) is how the
  * loader maps a program's code and data: the pages come from the file,

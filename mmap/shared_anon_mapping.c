@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shared_anon_mapping.c - a shared anonymous mapping: parent and child
- * write to one page, and each sees the other's value
+/* shared_anon_mapping.c - one page shared by parent and child, both ways
  *
  * mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
  * -1, 0) before fork gives related processes memory they really share:

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* shared_file_mapping.c - a shared file mapping: a write to memory is a
- * write to the file
+/* shared_file_mapping.c - writes to a shared file mapping reach the file
  *
  * mmap(..., PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) makes the file's
  * pages in the page cache part of the process, with no copy: read(2) and

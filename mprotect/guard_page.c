@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* guard_page.c - a PROT_NONE page between two buffers stops an overrun at
- * its first byte; without it the neighbour is corrupted in silence
+/* guard_page.c - a PROT_NONE page stops an overrun at its first byte
  *
  * Two one-page buffers, a and b, lie next to each other. A loop writes
  * one page plus a few bytes into a, one byte at a time: a classic

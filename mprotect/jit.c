@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* jit.c - executable memory the W^X way: write the code, then make it
- * read+execute, never writable and executable at once
+/* jit.c - executable memory the W^X way: write, then make it r-x
  *
  * A just-in-time compiler writes machine code into memory and runs it.
  * Memory that is writable and executable at the same time is an

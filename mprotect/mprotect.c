@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* mprotect.c - page protections change at run time; a forbidden access is
- * a SIGSEGV you can catch and decode
+/* mprotect.c - change page protections; catch and decode the SIGSEGV
  *
  * One region of two pages is walked through PROT_READ|PROT_WRITE,
  * PROT_READ, PROT_NONE and back. At each step the perms column of

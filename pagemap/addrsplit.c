@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* addrsplit.c - how the hardware splits an address, and where pagemap ends
+/* addrsplit.c - page-table indices of an address; where pagemap ends
  *
  * The CPU translates a virtual address by walking a tree of page tables.
  * Each table is one page of 8-byte entries (512 with 4 KiB pages), so each

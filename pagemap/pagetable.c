@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pagetable.c - one page's pagemap entry, from untouched to copy-on-write
+/* pagetable.c - one page's pagemap entry, untouched to copy-on-write
  *
  * The page tables say, for each virtual page, which page frame of RAM holds
  * it, if any. /proc/PID/pagemap shows them: one 64-bit entry per virtual

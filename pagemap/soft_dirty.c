@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* soft_dirty.c - which pages were written since a moment: the soft-dirty bit
+/* soft_dirty.c - pages written since a moment: the soft-dirty bit
  *
  * Bit 55 of a pagemap entry is "soft-dirty": the kernel sets it when a page
  * is written, and writing 4 to /proc/PID/clear_refs clears it for every

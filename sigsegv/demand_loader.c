@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* demand_loader.c - demand paging done in user space: a SIGSEGV handler
- * loads a file into memory one page (or one window) at a time
+/* demand_loader.c - load a file page by page from a SIGSEGV handler
  *
  * The kernel loads a mapped file lazily: a page comes in on the first
  * touch. This program does the same job by hand. It reserves a PROT_NONE

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* grow_stack.c - a stack that grows on demand, the way the kernel grows
- * [stack]: reserve address space, make pages usable when a fault asks
+/* grow_stack.c - a stack that grows on fault, as the kernel's [stack]
  *
  * The main thread's [stack] starts small and the kernel extends it when a
  * fault lands just below it. Here the same is done by hand:

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* loader_bench.c - what user-space demand paging costs: the kernel's own
- * page-cache faults against demand_loader and uffd_loader
+/* loader_bench.c - the cost of user-space demand paging vs the kernel's
  *
  * Each row touches every page of the same file once, through a fresh
  * mapping, and reports the median of several passes (the first pass only

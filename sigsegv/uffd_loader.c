@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* uffd_loader.c - demand paging in user space the kernel's way:
- * userfaultfd(2) hands each missing-page fault to a thread of ours
+/* uffd_loader.c - demand paging in user space with userfaultfd(2)
  *
  * demand_loader bends SIGSEGV into a page loader; userfaultfd is made for
  * the job. A touch of a missing page of a registered region raises no

@@ -49,6 +49,8 @@ tr_programs() {
 		[[ $output == *"==== $p: $(tr_purpose "$p")"* ]]
 	done
 	[[ $output != *"Enter to run it"* && $output != *"exited with status"* ]]
+	# each program's header is one line under 80 columns
+	(($(grep '^==== ' <<<"$output" | awk 'length($0) >= 80' | wc -l) == 0))
 }
 
 # On a pseudo-terminal (script): the first program runs, the prompt names
@@ -66,10 +68,13 @@ tr_programs() {
 		--no-print-directory -C \"$1\" -o all tour TOPIC=heap" \
 		/dev/null' _ "$MT_TOP"
 	[[ $output == *"==== $first: "* ]]
-	[[ $output == *"-- next: $second: $(tr_purpose "$second")"* ]]
+	[[ $output == *"-- $second: $(tr_purpose "$second")"$'\r\n'"-- Enter"* ]]
 	[[ $output == *"==== $second: "* ]]
-	[[ $output == *"-- next: $third: "* ]]
+	[[ $output == *"-- $third: "* ]]
 	[[ $output != *"==== $third: "* ]]
+	# what the prompt prints fits in 80 columns
+	(($(grep -a '^-- ' <<<"$output" | tr -d '\r' |
+		awk 'length($0) >= 80' | wc -l) == 0))
 }
 
 @test "make tour TOPIC=nosuch: exit 2, says so" {

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* smaps_dirty.c - Shared_ or Private_Dirty: how many map a page, not
- * MAP_SHARED
+/* smaps_dirty.c - Shared_ or Private_Dirty: who maps a page, not MAP_SHARED
  *
  * Shared_Dirty and Private_Dirty in /proc/PID/smaps do not mean MAP_SHARED
  * and MAP_PRIVATE. They count how many page-table entries map each page
