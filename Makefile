@@ -111,7 +111,8 @@ endif
 
 all: $(PROGRAMS) $(EXTRAS)
 
-$(PROGRAMS) $(EXTRAS): .flags
+# Every program includes res/memtour.h: a change there rebuilds them all.
+$(PROGRAMS) $(EXTRAS): .flags res/memtour.h
 
 %: %.c
 	$(CC) $(MT_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) \

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		child(turn, value);
 	if (!mt_await(turn, &c, 1))
-		mt_fail("the child ended early");
+		mt_child_gone(pid);
 	printf("child: pid %d\n", (int)pid);
 	show_smaps("after fork", (void *)p);
 	mt_pause("child %d forked: the pages are shared, read-only; try: "
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		 "_Dirty:'", (int)pid, (unsigned long)p, (int)getpid());
 	mt_tell(turn, "", 1);
 	if (!mt_await(turn, &c, 1))
-		mt_fail("the child ended early");
+		mt_child_gone(pid);
 	printf("parent reads: %d (its page was not touched)\n", *value);
 	show_smaps("after child wrote", (void *)p);
 	mt_maps_print("parent's maps", (void *)p, 1);

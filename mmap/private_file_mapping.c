@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		child(turn, p, len);
 	if (!mt_await(turn, &theirs, sizeof(theirs)))
-		mt_fail("the child ended early");
+		mt_child_gone(pid);
 	printf("child: pid %d\n", (int)pid);
 	mt_pause("child %d maps the file too; try: grep -E '^(%lx|%lx)' "
 		 "/proc/%d/maps /proc/%d/maps", (int)pid, (unsigned long)p,

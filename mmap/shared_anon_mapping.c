@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	printf("parent writes: %d\n", *value);
 	mt_tell(turn, "", 1);
 	if (!mt_await(turn, &c, 1))
-		mt_fail("the child ended early");
+		mt_child_gone(pid);
 	printf("parent reads: %d\n", *value);
 	mt_pause("both wrote to one page; try: grep '^%lx' /proc/%d/maps "
 		 "/proc/%d/maps", (unsigned long)value, (int)getpid(),

@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		child(fd, turn, len);
 	if (!mt_await(turn, &theirs, sizeof(theirs)))
-		mt_fail("the child ended early");
+		mt_child_gone(pid);
 	printf("child: pid %d\n", (int)pid);
 	show_word("parent reads", p, 1);
 	show_smaps("with the child", (void *)p);

@@ -40,6 +40,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Every function here is static and marked unused-is-fine. */
@@ -413,12 +414,20 @@ MT_FN void __attribute__((format(printf, 1, 2))) mt_pause(const char *fmt,
 /* --- scratch files -------------------------------------------------------- */
 
 /* One scratch file per program, removed on every exit path the program
- * survives: normal exit, mt_die, SIGINT, SIGTERM, SIGHUP. */
+ * survives: normal exit, mt_die, and the signals that end a process by
+ * default when they come from outside: SIGINT (Ctrl-C), SIGQUIT (Ctrl-\),
+ * SIGTERM (kill), SIGHUP (terminal closed), SIGPIPE (output piped into
+ * `head`). A signal the program was started with ignored (nohup) stays
+ * ignored. Only the process that made the file removes it: a forked child
+ * that exits or dies leaves its parent's file alone. */
 static char mt_scratch_path[PATH_MAX];
+static pid_t mt_scratch_owner;
+static const int mt_scratch_sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP,
+				       SIGPIPE };
 
 MT_FN void mt_scratch_remove(void)
 {
-	if (mt_scratch_path[0])
+	if (mt_scratch_path[0] && getpid() == mt_scratch_owner)
 		unlink(mt_scratch_path);
 }
 
@@ -452,10 +461,15 @@ MT_FN int mt_scratch(const char *name)
 		errno = err;
 		mt_die("scratch file in %s", dir);
 	}
+	mt_scratch_owner = getpid();
 	atexit(mt_scratch_remove);
-	signal(SIGINT, mt_scratch_signal);
-	signal(SIGTERM, mt_scratch_signal);
-	signal(SIGHUP, mt_scratch_signal);
+	for (size_t i = 0; i < sizeof(mt_scratch_sigs) / sizeof(int); i++) {
+		struct sigaction sa;
+
+		if (sigaction(mt_scratch_sigs[i], NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_DFL)
+			signal(mt_scratch_sigs[i], mt_scratch_signal);
+	}
 	return fd;
 }
 
@@ -770,6 +784,18 @@ MT_FN int mt_await(int fd, void *buf, size_t n)
 	while ((r = read(fd, buf, n)) < 0 && errno == EINTR)
 		;
 	return r == (ssize_t)n;
+}
+
+/* The other side went away before its turn (mt_await returned 0): say how
+ * the child ended, then exit 1. */
+MT_FN void mt_child_gone(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) == pid && WIFSIGNALED(st))
+		mt_fail("the child ended early: killed by signal %d (%s)",
+			WTERMSIG(st), strsignal(WTERMSIG(st)));
+	mt_fail("the child ended early");
 }
 
 /* Catch signal sig with handler(sig, siginfo, context). */

@@ -565,6 +565,37 @@ mm_user() {
 	mm_no_scratch
 }
 
+# Parses: file: at pause 1, then the file system; the shell's exit status.
+@test "file mappings: Ctrl-\\ at a pause, or output into head: no scratch left" {
+	local prog file out
+	# A background job starts with SIGQUIT ignored (and the programs keep
+	# an ignored signal ignored): env puts it back to the default.
+	env --default-signal=QUIT true ||
+		skip "env --default-signal needs coreutils 8.31"
+	ulimit -c 0	# SIGQUIT dumps core by default
+	for prog in private_file_mapping shared_file_mapping; do
+		mt_start env --default-signal=QUIT "$MM/$prog"
+		mt_wait_pause 1
+		file=$(mt_out_field file)
+		[[ -e $file ]]
+		kill -QUIT "$MT_PID"
+		mt_finish
+		((MT_STATUS == 131))
+		[[ ! -e $file ]]
+		mm_no_scratch
+		# head exits after one line; at the pause's end (EOF after 1 s)
+		# the next write raises SIGPIPE: in the parent (141), or first in
+		# the child, and the parent says so (1).
+		mt_run 0 bash -c '"$1" --step < <(sleep 1) | head -n 1
+			echo "status ${PIPESTATUS[0]}"' _ "$MM/$prog"
+		out=$output
+		[[ $out == *"status 141" ||
+			( $out == *"status 1" &&
+			$stderr == *"killed by signal 13"* ) ]]
+		mm_no_scratch
+	done
+}
+
 @test "private_file_mapping: help, bad options, write errors, closed stdin" {
 	mt_common_checks "$MM/private_file_mapping"
 	mt_run 2 "$MM/private_file_mapping" a b
