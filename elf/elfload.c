@@ -32,7 +32,7 @@
  */
 #include "../res/memtour.h"
 #include <elf.h>
-#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -171,15 +171,26 @@ static int read_headers(struct image *im, const char *path)
 static void map_segments(struct image *im, int fd)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0, start, file_end, mem_end, zero;
+	struct stat st;
 	void *p;
 	int i, flags, bss;
 	char off[24];
 
+	if (fstat(fd, &st) < 0)
+		mt_die("%s", im->path);
 	for (i = 0; i < im->eh.e_phnum; i++) {
 		Elf64_Phdr *s = &im->ph[i];
 
 		if (s->p_type != PT_LOAD)
 			continue;
+		/* A page mapped past the end of the file is no memory at all:
+		 * touching it kills us with SIGBUS. So a cut-short file is
+		 * refused here, before anything is mapped. */
+		if (s->p_offset > (uint64_t)st.st_size ||
+		    s->p_filesz > (uint64_t)st.st_size - s->p_offset)
+			mt_fail("%s: segment %d ends past the end of the file "
+				"(%lld bytes)", im->path, i,
+				(long long)st.st_size);
 		if (s->p_filesz > s->p_memsz || s->p_memsz > UINTPTR_MAX / 2 ||
 		    s->p_vaddr > UINTPTR_MAX / 2 ||
 		    (s->p_vaddr - s->p_offset) % mt_pagesize() != 0)
@@ -277,6 +288,38 @@ static Elf64_auxv_t auxv[24];
 static int nauxv;
 
 static uintptr_t scratch_end;	/* argv and envp pointers, kept low */
+static void aux(unsigned long type, uintptr_t value);
+
+/* What describes the machine and this process rather than the program
+ * (CPU features, clock ticks, the vDSO, a setuid-like start) is passed on
+ * from the vector the kernel gave elfload itself, read from
+ * /proc/self/auxv: not from getauxval(), which answers with libc's idea
+ * (glibc on x86_64 says AT_HWCAP is 2, not the kernel's feature bits). */
+static void pass_on_from_kernel(void)
+{
+	static const unsigned long types[] = {
+		AT_FLAGS, AT_SECURE, AT_HWCAP, AT_HWCAP2, AT_CLKTCK,
+		AT_SYSINFO_EHDR, 51 /* AT_MINSIGSTKSZ, Linux 5.14 on */,
+	};
+	static Elf64_auxv_t k[64];
+	ssize_t n;
+	size_t i, j;
+	int fd;
+
+	fd = open("/proc/self/auxv", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		mt_die("/proc/self/auxv");
+	n = read(fd, k, sizeof(k) - sizeof(k[0]));	/* the last stays 0 */
+	if (n < 0)
+		mt_die("read /proc/self/auxv");
+	close(fd);
+	for (j = 0; j < sizeof(types) / sizeof(types[0]); j++)
+		for (i = 0; k[i].a_type != AT_NULL; i++)
+			if (k[i].a_type == types[j]) {
+				aux(types[j], k[i].a_un.a_val);
+				break;
+			}
+}
 
 static char *push(char **sp, const void *data, size_t n)
 {
@@ -336,23 +379,15 @@ static uintptr_t build_stack(int argc, char **argv)
 	aux(AT_PHNUM, prog.eh.e_phnum);
 	aux(AT_PAGESZ, mt_pagesize());
 	aux(AT_BASE, ld.base);	/* where the interpreter is; 0: none */
-	aux(AT_FLAGS, 0);
 	aux(AT_ENTRY, prog.entry);	/* where ld.so jumps when done */
 	aux(AT_UID, getuid());
 	aux(AT_EUID, geteuid());
 	aux(AT_GID, getgid());
 	aux(AT_EGID, getegid());
-	aux(AT_SECURE, 0);
 	aux(AT_RANDOM, (uintptr_t)rnd);	/* seeds the stack protector */
-	aux(AT_HWCAP, getauxval(AT_HWCAP));	/* CPU features, as ours */
-	aux(AT_HWCAP2, getauxval(AT_HWCAP2));
-	aux(AT_CLKTCK, (uintptr_t)sysconf(_SC_CLK_TCK));
 	aux(AT_PLATFORM, (uintptr_t)platform);
 	aux(AT_EXECFN, (uintptr_t)execfn);
-	if (getauxval(AT_SYSINFO_EHDR))	/* the vDSO the kernel gave us */
-		aux(AT_SYSINFO_EHDR, getauxval(AT_SYSINFO_EHDR));
-	if (getauxval(51))	/* AT_MINSIGSTKSZ, Linux 5.14 on */
-		aux(51, getauxval(51));
+	pass_on_from_kernel();	/* AT_HWCAP, AT_SYSINFO_EHDR (the vDSO)... */
 	aux(AT_NULL, 0);
 
 	/* Words: argc, argv + NULL, envp + NULL, the vector. An odd count
@@ -388,7 +423,7 @@ static const char *aux_name(unsigned long t)
 	case AT_EUID: return "AT_EUID";
 	case AT_GID: return "AT_GID";
 	case AT_EGID: return "AT_EGID";
-	case AT_SECURE: return "AT_SECURE     setuid-like start (no)";
+	case AT_SECURE: return "AT_SECURE     setuid-like start (1: yes)";
 	case AT_RANDOM: return "AT_RANDOM     16 random bytes";
 	case AT_HWCAP: return "AT_HWCAP      CPU features";
 	case AT_HWCAP2: return "AT_HWCAP2     more CPU features";

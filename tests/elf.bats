@@ -468,6 +468,29 @@ check_corpus() {
 	build_objects
 	mt_run 1 "$ELFLOAD" "$MT_TMP/hello.o"
 	[[ $stderr == *"hello.o: not an executable"* ]]
+	# Cut short inside a LOAD segment (static and dynamic): refused
+	# before anything is mapped (a page past the end of a file would be
+	# a SIGBUS), naming the LOAD cut (its row in readelf -l); what was
+	# printed before that is kept.
+	local p len seg opt
+	for p in "$HELLO_STATIC" "$HELLO"; do
+		# Half way into the file's part of the last LOAD segment.
+		read -r len seg < <(LC_ALL=C readelf -lW "$p" | awk '
+			function x(s,  n, k) { n = 0; s = substr(s, 3)
+				for (k = 1; k <= length(s); k++)
+					n = n * 16 + index("0123456789abcdef", substr(s, k, 1)) - 1
+				return n }
+			/^  [A-Z]/ && $1 != "Type" { i++ }
+			$1 == "LOAD" && x($5) > 0 { len = x($2) + int(x($5) / 2); seg = i - 1 }
+			END { print len, seg }')
+		head -c "$len" "$p" >"$MT_TMP/cut"
+		[[ -n $seg ]]
+		for opt in -q -n; do
+			mt_run 1 "$ELFLOAD" "$opt" "$MT_TMP/cut"
+			[[ $stderr == "elfload: $MT_TMP/cut: segment $seg ends past the end of the file ($len bytes)" ]]
+			[[ $opt == -q || $output == "program: $MT_TMP/cut"* ]]
+		done
+	done
 }
 
 # The interpreter of a program (readelf -l), and the name of the file it
@@ -509,6 +532,38 @@ mask() {
 	direct="hello there"
 	[[ $(sed -n '/^what follows is echo.s own output:$/,$p' <<<"$output" |
 		tail -n +2) == "$direct" ]]
+}
+
+# A static PIE (cc -static-pie): type DYN with no interpreter, so elfload
+# picks its base and jumps straight into it. Its output (pid and addresses
+# masked) and exit status equal a direct run's, with arguments and with
+# --help's usage error (exit 2).
+@test "elfload: a static PIE runs as when run directly" {
+	command -v cc >/dev/null || skip "no cc to build a static PIE"
+	cc -static-pie -o "$MT_TMP/hello_spie" "$MT_TOP/elf/hello.c" \
+		2>"$MT_TMP/cc.err" ||
+		skip "cc cannot build a static PIE here: $(head -1 "$MT_TMP/cc.err")"
+	local p=$MT_TMP/hello_spie direct
+	LC_ALL=C readelf -hW "$p" | grep -q 'Type: *DYN'
+	[[ -z $(interp_path "$p") ]]
+	mt_run 0 "$p" one "two words"
+	direct=$(mask <<<"$output")
+	mt_run 0 "$ELFLOAD" -q "$p" one "two words"
+	[[ $(mask <<<"$output") == "$direct" && $output == *"argv[2]: two words"* ]]
+	[[ $(mt_out_field "dynamic linker at" <(echo "$output")) == \
+		"none (statically linked)" ]]
+	mt_run 2 "$p" --bad-option
+	direct=$stderr
+	mt_run 2 "$ELFLOAD" -q "$p" --bad-option
+	[[ $stderr == "$direct" ]]
+	# Not at the addresses written in the file (they start at 0): main
+	# is the base elfload printed plus main's value in nm.
+	mt_run 0 "$ELFLOAD" "$p"
+	local base
+	base=$(mt_out_field "base of hello_spie" <(echo "$output"))
+	(( base != 0 ))
+	(( $(mt_out_field main <(echo "$output")) == base + 16#$(nm "$p" |
+		awk '$3 == "main" { print $1 }') ))
 }
 
 # hello through elfload: "pid: N" is elfload's own pid (no new process);
@@ -643,8 +698,121 @@ check_loaded() {
 	(( ${jump%% *} == ldbase + entry ))
 }
 
+# A witness: a program with no libc whose _start hands its stack pointer to
+# C, which writes what it received (sp, argc, argv, every pair of the
+# auxiliary vector, in hex) and exits. What a program finds at its entry is
+# the independent source for elfload's "stack pointer:" line and its
+# "auxiliary vector" table. x86_64 only (a system call in assembly).
+WITNESS_C='
+static long sys3(long n, long a, long b, long c)
+{
+	long r;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+static char buf[65536];
+static int len;
+static void put(const char *s) { while (*s && len < 65000) buf[len++] = *s++; }
+static void hex(unsigned long x)
+{
+	char t[17];
+	int i = 16;
+
+	t[16] = 0;
+	do { t[--i] = "0123456789abcdef"[x & 15]; x >>= 4; } while (x);
+	put("0x"); put(t + i);
+}
+void c_start(unsigned long *sp)
+{
+	unsigned long argc = sp[0], i, *a;
+	char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
+
+	put("sp "); hex((unsigned long)sp); put("\nargc "); hex(argc); put("\n");
+	for (i = 0; i < argc; i++) { put("argv "); put(argv[i]); put("\n"); }
+	while (*envp)
+		envp++;
+	for (a = (unsigned long *)(envp + 1);; a += 2) {
+		put("aux "); hex(a[0]); put(" "); hex(a[1]); put("\n");
+		if (a[0] == 0)
+			break;
+	}
+	sys3(1, 1, (long)buf, len);
+	sys3(60, 0, 0, 0);
+}
+__asm__(".globl _start\n_start:\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n"
+	"\tcall c_start\n\thlt\n");
+'
+build_witness() {
+	[[ $(uname -m) == x86_64 ]] || skip "the witness is written for x86_64"
+	command -v cc >/dev/null || skip "no cc to build the witness"
+	echo "$WITNESS_C" >"$MT_TMP/witness.c"
+	cc -O0 -static -nostdlib -fno-stack-protector -fno-builtin \
+		-o "$MT_TMP/witness" "$MT_TMP/witness.c"
+}
+
+# At [pause 1] the test reads elfload's own /proc/PID/auxv (the vector the
+# kernel built for elfload's exec) and the [vdso] line of its maps; then
+# the witness runs. "stack pointer: ADDR" is the witness's sp and 16-byte
+# aligned; every row of the "auxiliary vector" table ("VALUE AT_NAME ...")
+# is a pair the witness received, and there is no other; what describes
+# the machine and the process (AT_HWCAP, AT_HWCAP2, AT_CLKTCK, AT_FLAGS,
+# AT_SECURE, AT_SYSINFO_EHDR, AT_MINSIGSTKSZ) equals the kernel's vector,
+# and is there exactly when the kernel's has it; AT_SYSINFO_EHDR is where
+# [vdso] starts, AT_CLKTCK getconf CLK_TCK, AT_PHENT readelf -h, the ids id's.
+@test "elfload: the stack pointer and auxiliary vector the program receives" {
+	build_witness
+	local kernel vdso
+	mt_start "$ELFLOAD" "$MT_TMP/witness" one "two words"
+	mt_wait_pause 1
+	kernel=$(od -An -v -tx8 "/proc/$MT_PID/auxv")
+	vdso=$(awk '$6 == "[vdso]" { print $1 }' "/proc/$MT_PID/maps")
+	mt_finish
+	((MT_STATUS == 0))
+	[[ -n $kernel ]]
+	# What the witness received.
+	local sp
+	sp=$(sed -n 's/^sp //p' "$MT_OUT")
+	(( sp % 16 == 0 && sp != 0 ))
+	(( $(sed -n 's/^stack pointer: \(0x[0-9a-f]*\) .*/\1/p' "$MT_OUT") == sp ))
+	(( $(sed -n 's/^argc //p' "$MT_OUT") == 3 ))
+	[[ $(sed -n 's/^argv //p' "$MT_OUT") == "$MT_TMP/witness"$'\none\ntwo words' ]]
+	local -A num=([AT_NULL]=0 [AT_PHDR]=3 [AT_PHENT]=4 [AT_PHNUM]=5
+		[AT_PAGESZ]=6 [AT_BASE]=7 [AT_FLAGS]=8 [AT_ENTRY]=9 [AT_UID]=11
+		[AT_EUID]=12 [AT_GID]=13 [AT_EGID]=14 [AT_PLATFORM]=15
+		[AT_HWCAP]=16 [AT_CLKTCK]=17 [AT_SECURE]=23 [AT_RANDOM]=25
+		[AT_HWCAP2]=26 [AT_EXECFN]=31 [AT_SYSINFO_EHDR]=33
+		[AT_MINSIGSTKSZ]=51)
+	local -A got=() kern=()
+	local t v rows=0 name value
+	while read -r t v; do got[$((t))]=$((v)); done < <(sed -n 's/^aux //p' "$MT_OUT")
+	while read -r t v; do kern[$((16#$t))]=$((16#$v)); done <<<"$kernel"
+	while read -r value name _; do
+		[[ -n ${num[$name]} ]] || { echo "unknown row $name" >&2; false; }
+		t=${num[$name]}
+		[[ -n ${got[$t]} ]] || { echo "$name not received" >&2; false; }
+		(( value == got[$t] )) ||
+			{ echo "$name: printed $value, received ${got[$t]}" >&2; false; }
+		rows=$((rows + 1))
+	done < <(awk '/^auxiliary vector$/ { on = 1; getline; next }
+		on && /^$/ { exit } on { print }' "$MT_OUT")
+	(( rows == ${#got[@]} && rows >= 20 ))
+	for t in 8 23 16 26 17 33 51; do
+		[[ ${got[$t]-none} == "${kern[$t]-none}" ]] ||
+			{ echo "type $t: received ${got[$t]-none}, kernel ${kern[$t]-none}" >&2; false; }
+	done
+	(( got[33] == 16#${vdso%-*} ))
+	(( got[17] == $(getconf CLK_TCK) ))
+	(( got[4] == $(LC_ALL=C readelf -hW "$MT_TMP/witness" |
+		awk '/Size of program headers/ { print $5 }') ))
+	(( got[11] == $(id -ru) && got[12] == $(id -u) ))
+	(( got[13] == $(id -rg) && got[14] == $(id -g) ))
+	(( got[23] == 0 && got[8] == 0 ))
+}
+
 # --dry-run: the same rows (object, start, end, perms, offset) as a real
-# run, addresses "-"; for the static program, each LOAD of readelf -l gives
+# run, addresses "-"; "entry point: base + 0xE (NAME)" against readelf -h;
+# for the static program, each LOAD of readelf -l gives
 # its rows: start = vaddr rounded down to a page, perms from the flags.
 @test "elfload --dry-run prints the layout relative to the base" {
 	local p dry real
@@ -662,6 +830,16 @@ check_loaded() {
 		real=$(table_rows <(echo "$output") | awk '{ $6 = ""; print }')
 		[[ $dry == "$real" ]]
 	done
+	# "entry point: base + 0xE (NAME)": the interpreter's entry point in
+	# its readelf -h, or the program's own when it has none.
+	local interp entry
+	interp=$(interp_path "$HELLO")
+	entry=$(LC_ALL=C readelf -hW "$interp" | awk '/Entry point/ { print $4 }')
+	mt_run 0 "$ELFLOAD" -n "$HELLO"
+	[[ $output == *$'\n'"entry point: base + $entry ($(interp_name "$HELLO"))"$'\n'* ]]
+	entry=$(LC_ALL=C readelf -hW "$HELLO_STATIC" | awk '/Entry point/ { print $4 }')
+	mt_run 0 "$ELFLOAD" -n "$HELLO_STATIC"
+	[[ $output == *$'\n'"entry point: base + $entry (hello_static)"$'\n'* ]]
 	local ps want got
 	ps=$(mt_pagesize)
 	want=$(LC_ALL=C readelf -lW "$HELLO_STATIC" | awk -v ps="$ps" '
