@@ -583,6 +583,8 @@ static const char *dynamic_tag(uint64_t t)
 		return names[t];
 	switch (t) {
 	case 0x6ffffef5: return "GNU_HASH";
+	case 0x6ffffef6: return "TLSDESC_PLT";
+	case 0x6ffffef7: return "TLSDESC_GOT";
 	case 0x6ffffff0: return "VERSYM";
 	case 0x6ffffff9: return "RELACOUNT";
 	case 0x6ffffffa: return "RELCOUNT";
@@ -594,6 +596,40 @@ static const char *dynamic_tag(uint64_t t)
 	}
 	snprintf(other, sizeof(other), "0x%llx", (unsigned long long)t);
 	return other;
+}
+
+/* Entries whose value is a size in bytes, as readelf shows them. */
+static int is_size_tag(uint64_t t)
+{
+	return t == 2 || t == 8 || t == 9 || t == 10 || t == 11 || t == 18 ||
+	       t == 19 || t == 27 || t == 28 || t == 33 || t == 35 ||
+	       t == 37;
+}
+
+/* FLAGS and FLAGS_1: bits, each with the name readelf gives it. */
+static const char *const flag_names[32] = {
+	"ORIGIN", "SYMBOLIC", "TEXTREL", "BIND_NOW", "STATIC_TLS",
+};
+static const char *const flag_1_names[32] = {
+	"NOW", "GLOBAL", "GROUP", "NODELETE", "LOADFLTR", "INITFIRST",
+	"NOOPEN", "ORIGIN", "DIRECT", "TRANS", "INTERPOSE", "NODEFLIB",
+	"NODUMP", "CONFALT", "ENDFILTEE", "DISPRELDNE", "DISPRELPND",
+	"NODIRECT", "IGNMULDEF", "NOKSYMS", "NOHDR", "EDITED", "NORELOC",
+	"SYMINTPOSE", "GLOBAUDIT", "SINGLETON", "STUB", "PIE", "KMOD",
+	"WEAKFILTER", "NOCOMMON",
+};
+
+static void print_flags(uint64_t v, const char *const names[32])
+{
+	int i;
+
+	printf("0x%llx", (unsigned long long)v);
+	for (i = 0; i < 32; i++)
+		if (v >> i & 1)
+			printf(" %s", names[i] ? names[i] : "unknown");
+	if (v >> 32)
+		printf(" unknown");
+	putchar('\n');
 }
 
 static void print_dynamic(const struct elf *e)
@@ -628,15 +664,17 @@ static void print_dynamic(const struct elf *e)
 			/* NEEDED, SONAME, RPATH, RUNPATH: a string */
 			printf("%s\n", string(e, str.offset, str.size, val,
 					      "dynamic string"));
-		else if (tag == 30)
-			printf("0x%llx%s%s%s\n", (unsigned long long)val,
-			       val & 8 ? " BIND_NOW" : "",
-			       val & 2 ? " SYMBOLIC" : "",
-			       val & 4 ? " TEXTREL" : "");
-		else if (tag == 0x6ffffffb)
-			printf("0x%llx%s%s\n", (unsigned long long)val,
-			       val & 1 ? " NOW" : "",
-			       val & 0x08000000 ? " PIE" : "");
+		else if (is_size_tag(tag))	/* RELASZ, SYMENT... */
+			printf("%llu (bytes)\n", (unsigned long long)val);
+		else if (tag == 0x6ffffff9 || tag == 0x6ffffffa ||
+			 tag == 0x6ffffffd || tag == 0x6fffffff)
+			/* RELACOUNT, RELCOUNT, VERDEFNUM, VERNEEDNUM */
+			printf("%llu\n", (unsigned long long)val);
+		else if (tag == 20)	/* PLTREL: which kind of relocation */
+			printf("%s\n", val == 7 ? "RELA" : val == 17 ? "REL" :
+			       "other");
+		else if (tag == 30 || tag == 0x6ffffffb)
+			print_flags(val, tag == 30 ? flag_names : flag_1_names);
 		else
 			printf("0x%llx\n", (unsigned long long)val);
 	}

@@ -28,7 +28,11 @@ HELLO_STATIC=$MT_TOP/elf/hello_static
 #   segment I TYPE OFFSET VADDR FILESZ MEMSZ FLAGS ALIGN
 #   interpreter PATH | insegment I SECTION...
 #   section I [NAME] TYPE ADDRESS OFFSET SIZE [FLAGS]
-#   dynamic N entries at OFFSET | NEEDED|SONAME|RPATH|RUNPATH VALUE
+#   magic BYTES | data little endian | osabi N
+#   ptable PHNUM PHOFF | stable SHNUM SHOFF (elfinfo's table headings)
+#   dynamic N entries at OFFSET | dyn TAG VALUE (every entry; strings bare,
+#   sizes without "(bytes)", hex without 0x, FLAGS and FLAGS_1 as their
+#   bits in hex, readelf's names of them summed)
 NORM_AWK_COMMON='
 function h(x) { sub(/^0x/, "", x); sub(/^0+/, "", x); return x == "" ? "0" : tolower(x) }
 function ishex(x, n) { return x ~ /^[0-9a-f]+$/ && (n == 0 || length(x) == n) }
@@ -51,6 +55,23 @@ function secrow(idx, rest, es,    t, n, k, i, name, type, fl) {
 	if (!es && n >= i) fl = t[i]
 	print f " section " idx " [" name "] " type " " h(t[k]) " " h(t[k + 1]) \
 		" " h(t[k + 2]) " [" fl "]"
+}
+# The bits of FLAGS or FLAGS_1 (tag) from the names in words w[i..n], in hex.
+function dflags(tag, w, i, n,    k, m, names, v, bit) {
+	if (tag == "FLAGS") m = split("ORIGIN SYMBOLIC TEXTREL BIND_NOW STATIC_TLS", names, " ")
+	else m = split("NOW GLOBAL GROUP NODELETE LOADFLTR INITFIRST NOOPEN ORIGIN " \
+		"DIRECT TRANS INTERPOSE NODEFLIB NODUMP CONFALT ENDFILTEE DISPRELDNE " \
+		"DISPRELPND NODIRECT IGNMULDEF NOKSYMS NOHDR EDITED NORELOC " \
+		"SYMINTPOSE GLOBAUDIT SINGLETON STUB PIE KMOD WEAKFILTER NOCOMMON",
+		names, " ")
+	v = 0
+	for (; i <= n; i++) {
+		bit = 1
+		for (k = 1; k <= m && names[k] != w[i]; k++) bit *= 2
+		if (k > m) return "unknown:" w[i]
+		v += bit
+	}
+	return sprintf("%x", v)
 }'
 
 # readelf -hlSdW: "Class: ELF64", the program header rows (flags may hold a
@@ -73,20 +94,30 @@ norm_readelf() {
 	/^$/ { if (part != "h") part = "" }
 	part == "h" {
 		v = $0; sub(/^[^:]*: */, "", v); split(v, w, " ")
-		if ($1 == "Class:") print f " class " v
+		if ($1 == "Magic:") { sub(/ +$/, "", v); print f " magic " v }
+		else if ($1 == "Data:")
+			print f " data " (v == "2\047s complement, little endian" ? "little endian" : v)
+		else if ($1 == "OS/ABI:")
+			print f " osabi " (v == "UNIX - System V" ? 0 : v == "UNIX - GNU" ? 3 : v)
+		else if ($1 == "Class:") print f " class " v
 		else if ($1 == "Type:") print f " type " w[1]
 		else if ($1 == "Machine:") print f " machine " (v in mach ? mach[v] : v)
 		else if ($1 == "Version:" && v ~ /^0x/) print f " version " h(v)
 		else if ($1 == "Entry") print f " entry " h(w[1])
-		else if ($1 == "Start" && $3 == "program") print f " phoff " w[1]
-		else if ($1 == "Start" && $3 == "section") print f " shoff " w[1]
+		else if ($1 == "Start" && $3 == "program") print f " phoff " (phoff = w[1])
+		else if ($1 == "Start" && $3 == "section") print f " shoff " (shoff = w[1])
 		else if ($1 == "Flags:") print f " flags " h(w[1])
 		else if ($3 == "this") print f " ehsize " w[1]
 		else if ($1 == "Size" && $3 == "program") print f " phentsize " w[1]
 		else if ($1 == "Size" && $3 == "section") print f " shentsize " w[1]
-		else if ($1 == "Number" && $3 == "program") print f " phnum " w[1]
-		else if ($1 == "Number" && $3 == "section")
-			print f " shnum " (w[2] ~ /^\(/ ? substr(w[2], 2, length(w[2]) - 2) : w[1])
+		else if ($1 == "Number" && $3 == "program") {
+			print f " phnum " w[1]
+			# elfinfo -l: "Program headers: N, starting at offset O"
+			if (w[1] > 0) print f " ptable " w[1] " " phoff }
+		else if ($1 == "Number" && $3 == "section") {
+			n = w[2] ~ /^\(/ ? substr(w[2], 2, length(w[2]) - 2) : w[1]
+			print f " shnum " n
+			if (n > 0) print f " stable " n " " shoff }
 		else if ($1 == "Section" && $2 == "header")
 			print f " shstrndx " (w[2] ~ /^\(/ ? substr(w[2], 2, length(w[2]) - 2) : w[1])
 	}
@@ -103,9 +134,17 @@ norm_readelf() {
 	part == "S" && /^ *\[ *[0-9]+\]/ {
 		v = $0; sub(/^ *\[ */, "", v); idx = v + 0; sub(/^[0-9]+\] ?/, "", v)
 		secrow(idx, v, 1) }
-	part == "d" && /\((NEEDED|SONAME|RPATH|RUNPATH)\)/ {
-		v = $0; sub(/^[^[]*\[/, "", v); sub(/\]$/, "", v)
-		t = $2; gsub(/[()]/, "", t); print t " " v }
+	part == "d" && /^ 0x[0-9a-f]+ \(/ {
+		t = $2; gsub(/[()]/, "", t)
+		v = $0; sub(/^ *0x[0-9a-f]+ +\([^)]*\) */, "", v); sub(/ +$/, "", v)
+		if (t ~ /^(NEEDED|SONAME|RPATH|RUNPATH)$/) {
+			sub(/^[^[]*\[/, "", v); sub(/\]$/, "", v) }
+		else if (t == "FLAGS" || t == "FLAGS_1") {
+			n = split(v, w, " "); v = dflags(t, w, t == "FLAGS" ? 1 : 2, n) }
+		else if (t == "BIND_NOW") v = "-"	# readelf shows no value
+		else if (v ~ /^[0-9]+ \(bytes\)$/) v = $3
+		else if (v ~ /^0x[0-9a-f]+$/) v = h(v)
+		print f " dyn " t " " v }
 	'
 }
 
@@ -118,16 +157,21 @@ norm_elfinfo() {
 	/^File: / { if (line != "") print line; line = ""
 		f = substr($0, 7); part = ""; nseg = 0; next }
 	/^ELF header/ { part = "h"; next }
-	/^Program headers:/ { part = "l"; getline; next }
+	/^Program headers:/ { n = $3; sub(/,/, "", n); print f " ptable " n " " $NF
+		part = "l"; getline; next }
 	/^  segment  sections/ { part = "m"; next }
-	/^Section headers:/ { part = "S"; getline; next }
+	/^Section headers:/ { n = $3; sub(/,/, "", n); print f " stable " n " " $NF
+		part = "S"; getline; next }
 	/^Dynamic section:/ {
 		part = "d"; print f " dynamic " $3 " entries at " h($7); getline; next }
 	/^$/ { part = "" }
 	part == "h" {
 		v = $0; sub(/^[^:]*: */, "", v); split(v, w, " ")
 		k = $0; sub(/^ */, "", k); sub(/:.*/, "", k)
-		if (k == "class") print f " class " v
+		if (k == "magic") print f " magic " v
+		else if (k == "data") print f " data " v
+		else if (k == "OS/ABI") print f " osabi " w[1]
+		else if (k == "class") print f " class " v
 		else if (k == "type") print f " type " w[1]
 		else if (k == "machine") print f " machine " v
 		else if (k == "version") print f " version " w[1]
@@ -157,8 +201,14 @@ norm_elfinfo() {
 	part == "S" && /^ *\[ *[0-9]+\]/ {
 		v = $0; sub(/^ *\[ */, "", v); idx = v + 0; sub(/^[0-9]+\] ?/, "", v)
 		secrow(idx, v, 0) }
-	part == "d" && $1 ~ /^(NEEDED|SONAME|RPATH|RUNPATH)$/ {
-		v = $0; sub(/^ *[A-Z]+ +/, "", v); print $1 " " v }
+	part == "d" && NF >= 2 {
+		t = $1; v = $0; sub(/^ *[^ ]+ +/, "", v)
+		if (t == "FLAGS" || t == "FLAGS_1") v = h($2)
+		else if (t == "BIND_NOW") v = "-"
+		else if (t !~ /^(NEEDED|SONAME|RPATH|RUNPATH)$/ && v ~ /^0x[0-9a-f]+$/)
+			v = h(v)
+		else if (v ~ /^[0-9]+ \(bytes\)$/) v = $2
+		print f " dyn " t " " v }
 	END { if (line != "") print line }
 	'
 }
@@ -180,7 +230,8 @@ same_as_readelf() {
 	want=$(norm_readelf "$@" | LC_ALL=C sort)
 	got=$(norm_elfinfo "$@" | LC_ALL=C sort)
 	for f in "$@"; do
-		[[ $want == *"$f class ELF"* ]] ||
+		[[ $want == *"$f class ELF"* && $want == *"$f magic 7f 45 4c 46 "* &&
+			$want == *"$f osabi "* && $want == *"$f data "* ]] ||
 			{ echo "readelf says nothing about $f" >&2; return 1; }
 	done
 	if [[ $want != "$got" ]]; then
@@ -223,8 +274,9 @@ build_objects() {
 	[[ $stderr == "elfinfo: unknown option '-x'"* ]]
 }
 
-# The header, every program header, the section-to-segment mapping, the
-# interpreter, every section and the NEEDED/SONAME/RUNPATH entries equal
+# The header (magic, data and OS/ABI too), the table headings' counts and
+# offsets, every program header, the section-to-segment mapping, the
+# interpreter, every section and every entry of the dynamic section equal
 # readelf's for every program in elf/, a .o, a .so, a program above 4 GiB
 # and ELF32 files.
 @test "elfinfo agrees with readelf on elf/ programs, a .o and a .so" {
@@ -236,6 +288,13 @@ build_objects() {
 	((${#files[@]} >= 5))
 	same_as_readelf "${files[@]}" "$MT_TMP/hello.o" "$MT_TMP/libmt.so" \
 		"$MT_TMP/high" ${ELF32[@]+"${ELF32[@]}"}
+	# Every entry of the dynamic section was compared ("dyn" lines, as
+	# many as readelf's count), and the two table headings.
+	local n
+	n=$(norm_readelf "$HELLO" | sed -n 's/.* dynamic \([0-9]*\) entries.*/\1/p')
+	(( n > 20 && $(norm_readelf "$HELLO" | grep -c ' dyn ') == n ))
+	norm_readelf "$HELLO" | grep -q ' dyn FLAGS_1 [0-9a-f]'
+	[[ $(norm_readelf "$HELLO" | grep -c ' [ps]table [1-9]') == 2 ]]
 	# The .so's SONAME and RUNPATH, the .o's lack of segments: shown.
 	mt_run 0 "$ELFINFO" -d "$MT_TMP/libmt.so"
 	[[ $output == *"SONAME             libmt.so.1"* ]]
