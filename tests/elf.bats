@@ -401,6 +401,35 @@ for ((i = 0; i < ${#all[@]}; i += step)); do echo "${all[i]}"; done
 	[[ $output == *"File: $HELLO"* && $output == *"class:"* ]]
 }
 
+# What elf/README.md's "GOT and PLT" says of elf/hello, on this build:
+# printf through a JUMP_SLOT and a PLT stub that jumps through its slot;
+# stdout and optind copied into hello (R_X86_64_COPY, nm's B or D) when
+# gcc built it, or reached through GLOB_DAT slots (clang); __cxa_finalize
+# and the weak _ITM_registerTMCloneTable through GLOB_DAT; lazy binding (no
+# NOW in FLAGS_1).
+@test "README's GOT and PLT: the relocations it names are in elf/hello" {
+	[[ $(uname -m) == x86_64 ]] || skip "the README names x86_64 relocations"
+	local rel v type
+	rel=$(LC_ALL=C readelf -rW "$HELLO")
+	# Symbol names: "printf@GLIBC_2.2.5" with glibc, "printf" with musl.
+	sym() { awk -v v="$1" '$5 == v || index($5, v "@") == 1 { print $3 }' <<<"$rel"; }
+	[[ $(sym printf) == R_X86_64_JUMP_SLOT ]]
+	[[ $(sym __cxa_finalize) == R_X86_64_GLOB_DAT ]]
+	[[ $(sym _ITM_registerTMCloneTable) == R_X86_64_GLOB_DAT ]]
+	for v in stdout optind; do
+		type=$(sym "$v")
+		if [[ $type == R_X86_64_COPY ]]; then
+			nm "$HELLO" | grep -Eq " [BD] $v(@|$)"
+		else
+			[[ $type == R_X86_64_GLOB_DAT ]]
+		fi
+	done
+	LC_ALL=C readelf -dW "$HELLO" | grep -q 'FLAGS_1.*PIE'
+	LC_ALL=C readelf -dW "$HELLO" | grep -qw NOW && false
+	command -v objdump >/dev/null || skip "no objdump for the PLT stub"
+	objdump -d "$HELLO" | grep -A3 '<printf@plt>:' | grep -q 'jmp *\*0x[0-9a-f]*(%rip)'
+}
+
 # --- hostile input ------------------------------------------------------------
 
 # The corpus: prefixes of elf/hello at many lengths, and 1000 copies with 1
