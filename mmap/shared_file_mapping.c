@@ -24,7 +24,8 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-static const char *path;	/* the file given */
+static const char *path;	/* the file given, then the file mapped */
+static char what[PATH_MAX + 32];	/* the file, as errors name it */
 static int in_place, no_handler;
 static void options(int argc, char **argv);
 
@@ -49,7 +50,7 @@ static void find_words(const volatile char *p, size_t len)
 		while (i < len && !letter(p[i]))
 			i++;
 		if (i == len)
-			mt_fail("%s: fewer than three words to edit", path);
+			mt_fail("%s: fewer than three words to edit", what);
 		for (w_off[k] = i; i < len && letter(p[i]); i++)
 			;
 		w_len[k] = i - w_off[k];
@@ -80,7 +81,7 @@ static void read_word(const char *who, int fd, int k)
 	char buf[32];
 
 	if (pread(fd, buf, (size_t)SHOWN(k), (off_t)w_off[k]) != SHOWN(k))
-		mt_die("read %s", path);
+		mt_die("read %s", what);
 	printf("%s, read(2) of word %d: \"%.*s\"\n", who, k + 1, SHOWN(k),
 	       buf);
 }
@@ -94,7 +95,7 @@ static void child(int fd, int turn, size_t len)
 	read_word("child", fd, 0);
 	own = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (own == MAP_FAILED)
-		mt_die("child: mmap %s", path);
+		mt_die("child: mmap %s", what);
 	mt_maps_print("child's own maps", (void *)own, 0);
 	upcase("child writes", own, 1);
 	mt_tell(turn, &own, sizeof(own));
@@ -146,19 +147,22 @@ int main(int argc, char **argv)
 	if (in_place) {
 		printf("editing %s in place: its first three words become "
 		       "uppercase\n", path);
+		snprintf(what, sizeof(what), "%s", path);
 	} else {
+		/* Errors name the file the user knows: the copy is gone. */
+		snprintf(what, sizeof(what), "scratch copy of %s",
+			 path ? path : "res/sample.txt");
 		fd = mt_scratch_copy("shared", fd);	/* from the file */
-		printf("scratch copy of %s (removed at exit)\n",
-		       path ? path : "res/sample.txt");
+		printf("%s (removed at exit)\n", what);
 		path = mt_scratch_path;
 	}
 	len = (size_t)st.st_size;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED && len == 0)
 		mt_fail("mmap %s: %s (the file is empty: a mapping of "
-			"length 0 is EINVAL)", path, strerror(errno));
+			"length 0 is EINVAL)", what, strerror(errno));
 	if (p == MAP_FAILED)
-		mt_die("mmap %s", path);
+		mt_die("mmap %s", what);
 	find_words(p, len);
 	printf("file: %s\nfile size: %zu (%s)\nmapping: %p, shared file "
 	       "mapping\n", path, len, mt_human(len), (void *)p);

@@ -35,11 +35,16 @@ mm_perms() {
 	awk '{ print $2 }' <<<"$line"
 }
 
-# The printed "LABEL: maps line" equals the test's read of /proc/PID/maps
-# for ADDR, field by field (FIELDS: 5 without the name, 0 for all).
+# The printed "LABEL: maps line" (the NTH such line, default the first)
+# equals the test's read of /proc/PID/maps for ADDR, field by field
+# (FIELDS: 5 without the name, 0 for all).
 mm_maps_check() {
-	local label=$1 pid=$2 addr=$3 fields=$4 printed own
-	printed=$(mt_out_field "$label")
+	local label=$1 pid=$2 addr=$3 fields=$4 nth=${5:-1} printed own
+	printed=$(sed -n "s/^$label: *//p" "$MT_OUT" | sed -n "${nth}p")
+	[[ -n $printed ]] || {
+		echo "no line $nth '$label:'" >&2
+		return 1
+	}
 	own=$(mt_maps_line "$pid" "$addr") || return 1
 	if ((fields)); then
 		own=$(awk -v n="$fields" '{ $0 = $0; NF = n; print }' <<<"$own")
@@ -117,6 +122,31 @@ mm_goto() {
 	mt_wait_pause "$1"
 }
 
+# At pause 3 of mmap/mmap: what the program says it read, against the
+# pages of the mapping at ADDR in the test's own read of /proc/PID/maps
+# (all but the one written). Sets MM_PAGES.
+mm_untouched_check() {
+	local pid=$1 addr=$2 range ps
+	ps=$(mt_pagesize)
+	range=$(mt_maps_line "$pid" "$addr" | cut -d' ' -f1) || return 1
+	MM_PAGES=$(((16#${range#*-} - 16#${range%-*}) / ps - 1))
+	if ((MM_PAGES == 0)); then
+		# Nothing read: no word about the zero page either way.
+		grep -qx "read no untouched page: the mapping is the one page written (give -s two" "$MT_OUT" ||
+			return 1
+		if grep -E "^(read [0-9]+ untouched|reading took|smaps after reading|Anonymous:)" "$MT_OUT" >&2; then
+			echo "(above: printed, though no page was read)" >&2
+			return 1
+		fi
+	else
+		grep -qx "read $MM_PAGES untouched pages: the sum of their bytes is 0" "$MT_OUT" ||
+			return 1
+		if grep "^read no untouched page" "$MT_OUT" >&2; then
+			return 1
+		fi
+	fi
+}
+
 # PID has ended (gone, or a zombie nobody has reaped yet) within 5 s.
 mm_gone() {
 	local i state
@@ -161,10 +191,10 @@ mm_user() {
 
 # Parses: mapping:, maps:, smaps after mmap|writing|reading|fork|child
 # wrote:, Anonymous:, read N untouched pages..., reading took (no) memory,
-# child: pid, child reads:, child wrote:, parent reads:, parent's maps:,
-# munmap:, caught SIGSEGV:; runs every try: command.
+# child: pid, child reads:, child wrote:, child's maps:, parent reads:,
+# parent's maps:, munmap:, caught SIGSEGV:; runs every try: command.
 @test "mmap: zeros, a write allocates, copy-on-write after fork, SIGSEGV after munmap" {
-	local ps addr pid child kb pages
+	local ps addr pid child kb
 	ps=$(mt_pagesize)
 	mt_start "$MM/mmap"
 	mt_wait_pause 1
@@ -189,8 +219,8 @@ mm_user() {
 
 	mt_resume
 	mt_wait_pause 3
-	pages=$((16 - 1))
-	grep -qx "read $pages untouched pages: the sum of their bytes is 0" "$MT_OUT"
+	mm_untouched_check "$pid" "$addr"
+	((MM_PAGES == 16 - 1))
 	mm_smaps_check "$pid" "$addr" "after reading"
 	kb=$(mt_smaps_kb "$pid" "$addr" Rss)
 	[[ $(mt_out_field Anonymous) == "$(mt_smaps_kb "$pid" "$addr" Anonymous) kB" ]]
@@ -230,6 +260,7 @@ mm_user() {
 	[[ $(mm_perms "$pid" "$addr") == rw-p ]]
 	[[ $(mm_perms "$child" "$addr") == rw-p ]]
 	mm_maps_check "parent's maps" "$pid" "$addr" 0
+	mm_maps_check "child's maps" "$child" "$addr" 0
 	mt_try 5
 	[[ $output == *"/proc/$pid/maps:${addr#0x}-"*" rw-p "* ]]
 	[[ $output == *"/proc/$child/maps:${addr#0x}-"*" rw-p "* ]]
@@ -269,13 +300,25 @@ mm_user() {
 	((MT_STATUS == 0))
 }
 
-# Parses: mapping:, read N untouched pages, caught SIGSEGV:.
+# Parses: mapping:, read (N|no) untouched page(s), the lines after it at
+# pause 3, caught SIGSEGV:.
 @test "mmap: -s sets the size; --no-handler lets SIGSEGV kill it" {
-	local ps
+	local ps addr
 	ps=$(mt_pagesize)
 	mt_run 0 "$MM/mmap" -s 3
 	[[ ${lines[1]} == "mapping: 0x"*", $ps ($((ps / 1024)) KiB), private anonymous" ]]
-	[[ $output == *"read 0 untouched pages: the sum of their bytes is 0"* ]]
+	# One page, the one written: nothing is read at step 3.
+	mt_start "$MM/mmap" -s 1
+	mm_goto 3
+	addr=$(mm_word mapping)
+	mm_untouched_check "$MT_PID" "$addr"
+	((MM_PAGES == 0))
+	[[ $(mt_pause_line 3) == *": nothing to read; try: "* ]]
+	mt_try 3
+	[[ $output == *"Rss:"*" $((ps / 1024)) kB"* ]]
+	mt_finish
+	((MT_STATUS == 0))
+	mm_narrow "$MT_OUT"
 	mt_run 0 "$MM/mmap" -s $((2 * ps + 1))
 	[[ ${lines[1]} == *", $((3 * ps)) ($((3 * ps / 1024)) KiB), private anonymous" ]]
 	mt_run 139 "$MM/mmap" --no-handler
@@ -338,6 +381,7 @@ mm_user() {
 	mt_wait_pause 3
 	addr=0x$(grep '^maps: ' "$MT_OUT" | sed -n 2p | cut -d' ' -f2 | cut -d- -f1)
 	[[ $(mm_perms "$pid" "$addr") == rw-s ]]
+	mm_maps_check maps "$pid" "$addr" 0 2
 	mt_maps_line "$pid" "$addr" | grep -q ' /dev/zero (deleted)$'
 	s1=$(mt_status_kb "$pid" RssShmem)
 	[[ $(mt_out_field "RssShmem before reading") == "$s1 kB" ]]
@@ -376,7 +420,7 @@ mm_user() {
 # --- shared_anon_mapping ----------------------------------------------------------
 
 # Parses: mapping:, maps:, child: pid, parent writes:, child reads:, child
-# writes:, parent reads:, smaps with the child:, RssShmem:, smaps after
+# writes:, child's maps:, parent reads:, smaps with the child:, RssShmem:, smaps after
 # the child exited:; runs every try: command.
 @test "shared_anon_mapping: parent and child see each other's values through rw-s" {
 	local ps pid addr child
@@ -400,6 +444,11 @@ mm_user() {
 		"parent writes: 42"$'\n'"child reads: 42"$'\n'"child writes: 99"$'\n'"parent reads: 99" ]]
 	[[ $(mm_perms "$pid" "$addr") == rw-s ]]
 	[[ $(mm_perms "$child" "$addr") == rw-s ]]
+	# The child's own line, printed from its own /proc/self/maps: the
+	# same tmpfs file (device and inode) as the parent's.
+	mm_maps_check "child's maps" "$child" "$addr" 5
+	[[ $(mt_out_field "child's maps" | cut -d' ' -f4,5) == \
+		"$(mt_out_field maps | cut -d' ' -f4,5)" ]]
 	# One page in both: bit 61 (file or shared anonymous), not exclusive.
 	(($(mt_pagemap "$pid" "$addr") >> 61 & 1))
 	(($(mt_pagemap "$child" "$addr") >> 61 & 1))
@@ -784,12 +833,16 @@ mm_user() {
 	: >"$MT_TMP/empty"
 	mt_run 1 "$MM/shared_file_mapping" --in-place "$MT_TMP/empty"
 	[[ $stderr == "shared_file_mapping: mmap $MT_TMP/empty: Invalid argument (the file is empty: a mapping of length 0 is EINVAL)" ]]
+	# Without --in-place the program maps a copy (gone at the message):
+	# the message names the user's file, and says a copy was mapped.
 	mt_run 1 "$MM/shared_file_mapping" "$MT_TMP/empty"
-	[[ $stderr == "shared_file_mapping: mmap $TMPDIR/memtour-shared."*": Invalid argument (the file is empty: a mapping of length 0 is EINVAL)" ]]
+	[[ $stderr == "shared_file_mapping: mmap scratch copy of $MT_TMP/empty: Invalid argument (the file is empty: a mapping of length 0 is EINVAL)" ]]
 	[[ ! -s $MT_TMP/empty ]]
 	echo "two words" >"$MT_TMP/short"
 	mt_run 1 "$MM/shared_file_mapping" --in-place "$MT_TMP/short"
 	[[ $stderr == "shared_file_mapping: $MT_TMP/short: fewer than three words to edit" ]]
+	mt_run 1 "$MM/shared_file_mapping" "$MT_TMP/short"
+	[[ $stderr == "shared_file_mapping: scratch copy of $MT_TMP/short: fewer than three words to edit" ]]
 	[[ $(cat "$MT_TMP/short") == "two words" ]]
 	mm_no_scratch
 	chmod 755 "$MT_TMP"
