@@ -17,7 +17,7 @@
  *   - after fork the child reads the same value; the page now counts as
  *     Shared_Dirty, mapped read-only in both processes. The child writes:
  *     the kernel copies the page for it (copy-on-write) and the parent
- *     keeps its own value
+ *     keeps its own value; both print their maps line: "rw-p" in each
  *   - after munmap the addresses are gone: touching one is SIGSEGV
  *     (caught and explained; --no-handler lets the kernel kill it)
  *
@@ -55,6 +55,7 @@ static void child(int turn, volatile int *value)
 		_exit(0);
 	*value = 99;
 	printf("child wrote: %d (its own copy of the page now)\n", *value);
+	mt_maps_print("child's maps", (void *)value, 1);
 	mt_tell(turn, "", 1);
 	mt_await(turn, &c, 1);	/* until the parent has looked */
 	_exit(0);
@@ -112,21 +113,32 @@ int main(int argc, char **argv)
 		 (int)getpid());
 
 	/* 3. Read every page: zeros, but are they memory? */
-	for (i = ps; i < size; i += ps)
-		sum += p[i] + p[i + ps - 1];
-	printf("read %zu untouched pages: the sum of their bytes is %lu\n",
-	       size / ps - 1, sum);
-	show_smaps("after reading", (void *)p);
-	printf("Anonymous: %ld kB\n", mt_smaps_kb((void *)p, "Anonymous"));
-	if ((size_t)mt_smaps_kb((void *)p, "Rss") * 1024 <= ps)
-		printf("reading took no memory: each read mapped the kernel's "
-		       "one zero page\n");
-	else
-		printf("reading took memory: this kernel gives a read fault a "
-		       "page of its own\n(it does not use the zero page here; "
-		       "mmap/first_touch says why)\n");
-	mt_pause("pages read; try: grep -A12 '^%lx' /proc/%d/smaps | "
-		 "grep -E '^(Rss|Anonymous):'", (unsigned long)p, (int)getpid());
+	if (size == ps) {
+		printf("read no untouched page: the mapping is the one page "
+		       "written (give -s two\npages or more to see what a "
+		       "read takes)\n");
+		mt_pause("nothing to read; try: grep -A12 '^%lx' /proc/%d/smaps"
+			 " | grep -E '^(Rss|Anonymous):'", (unsigned long)p,
+			 (int)getpid());
+	} else {
+		for (i = ps; i < size; i += ps)
+			sum += p[i] + p[i + ps - 1];
+		printf("read %zu untouched pages: the sum of their bytes is "
+		       "%lu\n", size / ps - 1, sum);
+		show_smaps("after reading", (void *)p);
+		printf("Anonymous: %ld kB\n",
+		       mt_smaps_kb((void *)p, "Anonymous"));
+		if ((size_t)mt_smaps_kb((void *)p, "Rss") * 1024 <= ps)
+			printf("reading took no memory: each read mapped the "
+			       "kernel's one zero page\n");
+		else
+			printf("reading took memory: this kernel gives a read "
+			       "fault a page of its own\n(it does not use the "
+			       "zero page here; mmap/first_touch says why)\n");
+		mt_pause("pages read; try: grep -A12 '^%lx' /proc/%d/smaps | "
+			 "grep -E '^(Rss|Anonymous):'", (unsigned long)p,
+			 (int)getpid());
+	}
 
 	/* 4. fork: both see 42 through one page, until one of them writes. */
 	pid = mt_fork_turns(&turn);

@@ -12,7 +12,8 @@
  *     "/dev/zero (deleted)": the memory is a file on the kernel's internal
  *     tmpfs, and it counts as RssShmem in /proc/PID/status
  *   - the parent writes 42 and the child reads 42; the child writes 99 and
- *     the parent reads 99
+ *     the parent reads 99; the child prints its own maps line: rw-s too,
+ *     with the same device and inode (one and the same tmpfs file)
  *   - while both map it, smaps counts the page as Shared_Dirty; once the
  *     child has exited it is Private_Dirty again (one process maps it)
  *
@@ -47,6 +48,7 @@ static void child(int turn, volatile int *value)
 	printf("child reads: %d\n", *value);
 	*value = 99;
 	printf("child writes: %d\n", *value);
+	mt_maps_print("child's maps", (void *)value, 0);
 	mt_tell(turn, "", 1);
 	mt_await(turn, &c, 1);	/* stay until the parent has looked */
 	_exit(0);
