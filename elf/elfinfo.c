@@ -714,6 +714,7 @@ static void print_symbols_of(const struct elf *e, const struct shdr *s)
 	uint64_t i, n, value, size;
 	unsigned es = e->is64 ? 24 : 16, info, shndx;
 	char ndx[16];
+	int col;
 
 	linked_strings(e, s, &str);
 	n = s->size / es;
@@ -742,29 +743,90 @@ static void print_symbols_of(const struct elf *e, const struct shdr *s)
 			section(e, shndx, &sec);	/* a section's symbol */
 			name = section_name(e, &sec);
 		}
-		printf("%6llu: %0*llx %5llu %-7s %-6s %-9s %3s %s\n",
-		       (unsigned long long)i, e->is64 ? 16 : 8,
-		       (unsigned long long)value, (unsigned long long)size,
-		       symbol_type(info & 15), symbol_bind(info >> 4),
-		       vis[p[e->is64 ? 5 : 13] & 3], ndx, name);
+		col = printf("%6llu: %0*llx %5llu %-7s %-6s %-9s %3s",
+			     (unsigned long long)i, e->is64 ? 16 : 8,
+			     (unsigned long long)value,
+			     (unsigned long long)size, symbol_type(info & 15),
+			     symbol_bind(info >> 4),
+			     vis[p[e->is64 ? 5 : 13] & 3], ndx);
+		/* A long name goes whole on a line of its own, indented,
+		 * rather than past column 80 (readelf -W: on the row). */
+		if (!*name)
+			putchar('\n');
+		else if (col + 1 + strlen(name) > 79)
+			printf("\n%10s%s\n", "", name);
+		else
+			printf(" %s\n", name);
 	}
 	putchar('\n');
 }
 
+/* A symbol table section: where its entries are, and which section. */
+struct symtab {
+	uint64_t offset, size;
+	uint32_t link;
+	unsigned index, same_as;	/* same_as: an earlier one, or 0 */
+};
+
+static int by_place(const void *a, const void *b)
+{
+	const struct symtab *x = a, *y = b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	if (x->link != y->link)
+		return x->link < y->link ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	const struct symtab *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Every SYMTAB and DYNSYM section, each table of entries once: a section
+ * header over the same bytes as an earlier one (a crafted file can hold
+ * thousands) only names that one, so the output grows with the file, not
+ * with sections times symbols. Sorted by place to find them, then shown
+ * in section order. */
 static void print_symbols(const struct elf *e)
 {
+	static struct symtab *t;
 	struct shdr s;
-	unsigned i;
-	int any = 0;
+	unsigned i, n = 0;
 
+	free(t);
+	t = calloc(e->shnum ? e->shnum : 1, sizeof(*t));
+	if (!t)
+		mt_die("malloc");
 	for (i = 1; i < e->shnum; i++) {
 		section(e, i, &s);
-		if (s.type == 2 || s.type == 11) {	/* SYMTAB, DYNSYM */
-			print_symbols_of(e, &s);
-			any = 1;
-		}
+		if (s.type == 2 || s.type == 11)	/* SYMTAB, DYNSYM */
+			t[n++] = (struct symtab){ s.offset, s.size, s.link, i,
+						  0 };
 	}
-	if (!any)
+	qsort(t, n, sizeof(*t), by_place);
+	for (i = 1; i < n; i++)
+		if (t[i].offset == t[i - 1].offset &&
+		    t[i].size == t[i - 1].size && t[i].link == t[i - 1].link)
+			t[i].same_as = t[i - 1].same_as ? t[i - 1].same_as :
+				       t[i - 1].index;
+	qsort(t, n, sizeof(*t), by_index);
+	for (i = 0; i < n; i++) {
+		section(e, t[i].index, &s);
+		if (!t[i].same_as) {
+			print_symbols_of(e, &s);
+			continue;
+		}
+		printf("Symbol table %s (section %u): the same entries as "
+		       "section %u\n\n", section_name(e, &s), t[i].index,
+		       t[i].same_as);
+	}
+	if (!n)
 		printf("no symbol tables (stripped)\n\n");
 }
 

@@ -214,13 +214,20 @@ norm_elfinfo() {
 }
 
 # Symbol rows, from readelf -sW and elfinfo -s: table, num, value, size,
-# type, bind, vis, ndx, name without a version (@GLIBC_2.2.5 (2)).
+# type, bind, vis, ndx, name without a version (@GLIBC_2.2.5 (2)). A name
+# elfinfo put alone on the next line (one word, not "N:") joins its row.
 norm_symbols() {
 	awk '
-	/^Symbol table / { t = $3; gsub(/[\047:]/, "", t); next }
-	$1 ~ /^[0-9]+:$/ {
-		n = $8; sub(/@.*/, "", n)
-		print t, $1 + 0, $2, $3, $4, $5, $6, $7, n }'
+	function out(    a, n) {
+		if (row == "") return
+		split(row, a, " "); n = a[8]; sub(/@.*/, "", n)
+		print t, a[1] + 0, a[2], a[3], a[4], a[5], a[6], a[7], n
+		row = "" }
+	/^Symbol table / { out(); t = $3; gsub(/[\047:]/, "", t); next }
+	$1 ~ /^[0-9]+:$/ { out(); row = $0; next }
+	NF == 1 && row != "" && /^          [^ ]/ { row = row " " $1; out(); next }
+	{ out() }
+	END { out() }'
 }
 
 # Compare files, all in one run of each tool (a process a file is slow on a
@@ -311,12 +318,58 @@ build_objects() {
 		"$MT_TMP/high" ${ELF32[@]+"${ELF32[@]}"}; do
 		diff <(LC_ALL=C readelf -sW "$f" | norm_symbols) \
 			<("$ELFINFO" -s "$f" | norm_symbols)
+		# No line of elfinfo's past 79 columns but a name too long
+		# for any (over 69 characters), alone on its line.
+		"$ELFINFO" -s "$f" | awk 'length > 79 && !/^          [^ ]+$/ {
+			print "too long: " $0; bad = 1 } END { exit bad }' >&2
 		# "Symbol table .dynsym: N entries" counts as readelf does.
 		diff <(LC_ALL=C readelf -sW "$f" | sed -n \
 			"s/^Symbol table '\([^']*\)' contains \([0-9]*\).*/\1 \2/p") \
 			<("$ELFINFO" -s "$f" | sed -n \
 			's/^Symbol table \(.*\): \([0-9]*\) entries$/\1 \2/p')
 	done
+}
+
+# A crafted copy of elf/hello: its section headers moved to the end of the
+# file, then 1000 more copies of the .symtab header (same offset, size and
+# strings), e_shoff and e_shnum written to match. readelf prints the table
+# 1001 times; elfinfo -s prints each distinct table once ("Symbol table
+# NAME: N entries" and its rows, the same rows as readelf gives elf/hello)
+# and for each copy one line "Symbol table NAME (section I): the same
+# entries as section J", J the index readelf -S gives .symtab.
+@test "elfinfo -s: 1000 headers over one symbol table print it once" {
+	local f=$MT_TMP/many shoff shnum sym size new i
+	read -r shoff shnum sym < <(LC_ALL=C readelf -SW "$HELLO" | awk '
+		/^There are/ { n = $3; o = $NF; sub(/:$/, "", o) }
+		$2 == ".symtab" || $3 == ".symtab" {
+			i = $0; sub(/^ *\[ */, "", i); i += 0 }
+		END { print o, n, i }')
+	[[ -n $sym ]]
+	cp "$HELLO" "$f"
+	size=$(stat -c %s "$f")
+	new=$(( (size + 7) / 8 * 8 ))
+	head -c $((new - size)) /dev/zero >>"$f"
+	tail -c +$((shoff + 1)) "$HELLO" | head -c $((shnum * 64)) >>"$f"
+	tail -c +$((shoff + sym * 64 + 1)) "$HELLO" | head -c 64 >"$f.1"
+	for i in 1 2 3 4 5 6 7 8 9 10; do cat "$f.1"; done >"$f.10"
+	for i in 1 2 3 4 5 6 7 8 9 10; do cat "$f.10"; done >"$f.100"
+	for i in 1 2 3 4 5 6 7 8 9 10; do cat "$f.100"; done >>"$f"
+	# Little-endian e_shoff (8 bytes at 40) and e_shnum (2 at 60).
+	le() { local s='' k; for ((k = 0; k < $2; k++)); do
+		s+=$(printf '\\x%02x' $(($1 >> (8 * k) & 255))); done; printf '%b' "$s"; }
+	le "$new" 8 | dd of="$f" bs=1 seek=40 conv=notrunc 2>/dev/null
+	le $((shnum + 1000)) 2 | dd of="$f" bs=1 seek=60 conv=notrunc 2>/dev/null
+	[[ $(LC_ALL=C readelf -hW "$f" | awk '/Number of section/ { print $5 }') == $((shnum + 1000)) ]]
+	mt_run 0 "$ELFINFO" -s "$f"
+	[[ $(grep -c '^Symbol table .symtab: [0-9]* entries$' <<<"$output") == 1 ]]
+	[[ $(grep -c "^Symbol table .symtab (section [0-9]*): the same entries as section $sym\$" \
+		<<<"$output") == 1000 ]]
+	for i in $shnum $((shnum + 999)); do
+		grep -q "^Symbol table .symtab (section $i): the same" <<<"$output"
+	done
+	diff <(LC_ALL=C readelf -sW "$HELLO" | norm_symbols) \
+		<(norm_symbols <<<"$output")
+	(( ${#lines[@]} < 2500 ))
 }
 
 # A sample of the system: at least 50 ELF files from /usr/bin, /usr/lib and
