@@ -32,7 +32,7 @@ HELLO_STATIC=$MT_TOP/elf/hello_static
 #   ptable PHNUM PHOFF | stable SHNUM SHOFF (elfinfo's table headings)
 #   dynamic N entries at OFFSET | dyn TAG VALUE (every entry; strings bare,
 #   sizes without "(bytes)", hex without 0x, FLAGS and FLAGS_1 as their
-#   bits in hex, readelf's names of them summed)
+#   bits in hex, from readelf's names of them summed, then the names)
 NORM_AWK_COMMON='
 function h(x) { sub(/^0x/, "", x); sub(/^0+/, "", x); return x == "" ? "0" : tolower(x) }
 function ishex(x, n) { return x ~ /^[0-9a-f]+$/ && (n == 0 || length(x) == n) }
@@ -140,7 +140,8 @@ norm_readelf() {
 		if (t ~ /^(NEEDED|SONAME|RPATH|RUNPATH)$/) {
 			sub(/^[^[]*\[/, "", v); sub(/\]$/, "", v) }
 		else if (t == "FLAGS" || t == "FLAGS_1") {
-			n = split(v, w, " "); v = dflags(t, w, t == "FLAGS" ? 1 : 2, n) }
+			n = split(v, w, " "); v = dflags(t, w, t == "FLAGS" ? 1 : 2, n)
+			for (i = t == "FLAGS" ? 1 : 2; i <= n; i++) v = v " " w[i] }
 		else if (t == "BIND_NOW") v = "-"	# readelf shows no value
 		else if (v ~ /^[0-9]+ \(bytes\)$/) v = $3
 		else if (v ~ /^0x[0-9a-f]+$/) v = h(v)
@@ -203,7 +204,8 @@ norm_elfinfo() {
 		secrow(idx, v, 0) }
 	part == "d" && NF >= 2 {
 		t = $1; v = $0; sub(/^ *[^ ]+ +/, "", v)
-		if (t == "FLAGS" || t == "FLAGS_1") v = h($2)
+		if (t == "FLAGS" || t == "FLAGS_1") {
+			v = h($2); for (i = 3; i <= NF; i++) v = v " " $i }
 		else if (t == "BIND_NOW") v = "-"
 		else if (t !~ /^(NEEDED|SONAME|RPATH|RUNPATH)$/ && v ~ /^0x[0-9a-f]+$/)
 			v = h(v)
@@ -300,7 +302,7 @@ build_objects() {
 	local n
 	n=$(norm_readelf "$HELLO" | sed -n 's/.* dynamic \([0-9]*\) entries.*/\1/p')
 	(( n > 20 && $(norm_readelf "$HELLO" | grep -c ' dyn ') == n ))
-	norm_readelf "$HELLO" | grep -q ' dyn FLAGS_1 [0-9a-f]'
+	norm_readelf "$HELLO" | grep -q ' dyn FLAGS_1 [0-9a-f]* [A-Z]'
 	[[ $(norm_readelf "$HELLO" | grep -c ' [ps]table [1-9]') == 2 ]]
 	# The .so's SONAME and RUNPATH, the .o's lack of segments: shown.
 	mt_run 0 "$ELFINFO" -d "$MT_TMP/libmt.so"
