@@ -38,6 +38,7 @@ static char **operands;			/* ADDR..., START END, or NAME */
 static int noperands;
 static size_t ps;
 static int pagemap_fd;
+static int pfn_hidden;			/* a present page read as frame 0 */
 static void options(int argc, char **argv);
 
 /* Open /proc/PID/pagemap, or say clearly why it cannot be read. */
@@ -91,6 +92,10 @@ static void row(const char *what, uintptr_t addr)
 	else if (e & PRESENT)
 		snprintf(pfn, sizeof(pfn), (e & PFN_MASK) ? "0x%llx" : "hidden",
 			 (unsigned long long)(e & PFN_MASK));
+	/* The kernel decides what a reader sees, by its capability (not
+	 * its uid: root of a user namespace reads 0 too). */
+	if ((e & PRESENT) && !(e & SWAPPED) && !(e & PFN_MASK))
+		pfn_hidden = 1;
 	printf("%-13.13s 0x%-14lx 0x%016llx %s %s\n", what,
 	       (unsigned long)addr, (unsigned long long)e, flags, pfn);
 }
@@ -104,7 +109,7 @@ static void header(void)
 
 static void pfn_note(void)
 {
-	if (geteuid() != 0)
+	if (pfn_hidden)
 		printf("\npfn hidden: frame numbers are shown to CAP_SYS_ADMIN "
 		       "(root) only; run as root\nto compare frames.\n");
 }
