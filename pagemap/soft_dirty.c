@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 
 	memset(p, 1, npages * ps);
 	row("wrote every page", p);
+	stop("every page written", p);
 	/* Writing 4 to clear_refs clears every soft-dirty bit. */
 	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "4", 1) != 1)
