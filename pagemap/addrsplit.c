@@ -126,6 +126,23 @@ static uint64_t pagemap_entries(void)
 	return hi;
 }
 
+/* A size for people, said exactly when it falls a few bytes short of a
+ * round figure (mt_human would round 256 GiB - 8 up to "256.0 GiB"). */
+static const char *just_under(uint64_t size)
+{
+	static char b[64];
+	uint64_t unit = 1, up;
+
+	while (unit < (1ULL << 60) && size / unit >= 1024)
+		unit <<= 10;
+	up = (size + unit - 1) / unit * unit;
+	if (up == size || up - size >= 1024)
+		return mt_human(size);
+	snprintf(b, sizeof(b), "%llu bytes short of %s",
+		 (unsigned long long)(up - size), mt_human(up));
+	return b;
+}
+
 static int cpu_has_la57(void)
 {
 	static struct mt_lines l;
@@ -229,7 +246,7 @@ int main(int argc, char **argv)
 	printf("pagemap entries: %llu (pread returns 0 bytes from there on)\n",
 	       (unsigned long long)n);
 	printf("pagemap size: %llu (%s)\n", (unsigned long long)(n * 8),
-	       mt_human(n * 8));
+	       just_under(n * 8));
 	printf("last entry: %llu, for the page at 0x%llx\n",
 	       (unsigned long long)(n - 1), (unsigned long long)(end - ps));
 	printf("end of user space: 0x%llx (%d bits)\n",
