@@ -12,12 +12,17 @@
  * again); and a MAP_SHARED page (one frame whoever writes).
  *
  * Run:  ./pagetable [--kpageflags] [--step]   (--help: all options)
+ *       ./pagetable --pid PID ADDR...   the same translation, field by
+ *                                       field, for pages of process PID
  * An ordinary user reads frame numbers as 0; present and exclusive still
  * show every step. As root, --kpageflags adds each frame's flags and map
  * count (/proc/kpageflags, /proc/kpagecount). With --step, in a second
  * terminal, the raw entry the program printed:
  *   dd if=/proc/PID/pagemap bs=8 skip=PAGE count=1 2>/dev/null | od -An -tx8
- * See also pagemap/peek (any process's pages), pagemap/addrsplit (the walk).
+ * Two more modes are the lessons of the programs beside this one, and
+ * pagetable hands over to them: --pid PID --range START END (or a mapping
+ * name such as [heap]) runs pagemap/peek, --soft-dirty runs
+ * pagemap/soft_dirty. See also pagemap/addrsplit (the walk).
  */
 #include "../res/memtour.h"
 #include <sys/mman.h>
@@ -32,6 +37,10 @@
 #define yes(bit) ((bit) ? "yes" : "no")
 
 static int kpageflags;			/* --kpageflags */
+static pid_t other;			/* --pid: another process */
+static int range, soft_dirty;		/* --range, --soft-dirty */
+static char **addrs;			/* the operands: ADDR... */
+static int naddrs;
 static size_t ps;			/* the page size */
 static void options(int argc, char **argv);
 
@@ -83,10 +92,22 @@ static void header(void)
 	       "pagemap entry", "present", "exclusive", "file", "pfn");
 }
 
+/* Said once, the first time the kernel answers frame number 0 for a page
+ * that is present: what it hides is decided by who reads, not by uid. */
+static void pfn_note(uint64_t e)
+{
+	static int told;
+
+	if ((e & PRESENT) && !(e & SWAPPED) && !(e & PFN_MASK) && !told++)
+		printf("  pfn hidden: the kernel shows frame numbers only to "
+		       "CAP_SYS_ADMIN (root),\n  others read 0 (they help "
+		       "Rowhammer attacks); present and exclusive\n  still "
+		       "show every step. Run as root to see the frames.\n");
+}
+
 /* One row of the table: the entry of addr in pid, decoded. */
 static uint64_t row(const char *state, pid_t pid, const void *addr)
 {
-	static int told;
 	char path[64], pfn[24] = "-";
 	uint64_t e;
 
@@ -103,11 +124,7 @@ static uint64_t row(const char *state, pid_t pid, const void *addr)
 	       (unsigned long long)e, yes(e & PRESENT), yes(e & EXCLUSIVE),
 	       yes(e & FILE_OR_SHARED), pfn);
 	frame(e);
-	if ((e & PRESENT) && !(e & PFN_MASK) && !told++)
-		printf("  pfn hidden: the kernel shows frame numbers only to "
-		       "CAP_SYS_ADMIN (root),\n  others read 0 (they help "
-		       "Rowhammer attacks); present and exclusive\n  still "
-		       "show every step. Run as root to see the frames.\n");
+	pfn_note(e);
 	return e;
 }
 
@@ -150,13 +167,21 @@ static void stop(const char *what, const char *pids, const void *addr)
 		 (unsigned long)((uintptr_t)addr / ps), *many ? "; done" : "");
 }
 
-/* Every field of an entry, with the bits it comes from. */
-static void decode(const void *addr, uint64_t e)
+/* Where the entry of address a is: its page number, and 8 bytes a page. */
+static void where(uintptr_t a)
 {
-	uintptr_t a = (uintptr_t)addr;
+	printf("page number: %lu (address / page size)\n",
+	       (unsigned long)(a / ps));
+	printf("offset in pagemap: %lu (page number * 8)\n",
+	       (unsigned long)(a / ps * 8));
+}
+
+/* Every field of an entry, with the bits it comes from. */
+static void decode(uintptr_t a, uint64_t e)
+{
 	unsigned long long pfn = e & PFN_MASK;
 
-	printf("\nthe entry of %p, field by field:\n", addr);
+	printf("\nthe entry of 0x%lx, field by field:\n", (unsigned long)a);
 	printf("  raw entry: 0x%016llx\n", (unsigned long long)e);
 	printf("  present (bit 63): %d\n", !!(e & PRESENT));
 	printf("  swapped (bit 62): %d\n", !!(e & SWAPPED));
@@ -172,7 +197,8 @@ static void decode(const void *addr, uint64_t e)
 		printf("  physical address: 0x%llx (pfn * page size + "
 		       "0x%lx)\n", pfn * ps + a % ps, (unsigned long)(a % ps));
 	} else {
-		printf("  page frame number (bits 0-54): 0 (hidden)\n");
+		printf("  page frame number (bits 0-54): 0 (%s)\n",
+		       e & PRESENT ? "hidden" : "not present: no frame");
 	}
 }
 
@@ -189,6 +215,97 @@ static void child(volatile char *page, volatile char *shared, int go, int done)
 	_exit(write(done, "w", 1) != 1 || read(go, &c, 1) != 0);
 }
 
+/* An address operand: hex, "0x" optional; a usage error otherwise. */
+static uintptr_t parse_addr(const char *s)
+{
+	const char *h = strncmp(s, "0x", 2) == 0 ? s + 2 : s;
+	size_t n = strspn(h, "0123456789abcdefABCDEF");
+
+	if (n == 0 || n > 2 * sizeof(uintptr_t) || h[n])
+		mt_usage_error("bad address '%s' (hex, as /proc/PID/maps "
+			       "shows it)", s);
+	return (uintptr_t)strtoull(h, NULL, 16);
+}
+
+/* --pid PID ADDR...: the same translation for another process's pages,
+ * read from /proc/PID/pagemap (and its mappings from /proc/PID/maps). */
+static void other_process(void)
+{
+	char path[64];
+	struct mt_mapping m;
+	const char *name;
+	uint64_t e;
+	uintptr_t a;
+	ssize_t r = 8;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/pagemap", (long)other);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		mt_fail("no process %ld", (long)other);
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
+		mt_fail("%s: %s: only its owner or root may read it", path,
+			strerror(errno));
+	if (fd < 0)
+		mt_die("%s", path);
+	for (i = 0; i < naddrs * 2; i++) {	/* check all, then show */
+		a = parse_addr(addrs[i % naddrs]);
+		if (mt_maps_find(other, (void *)a, &m) != 0) {
+			if (errno != ENOENT)
+				mt_die("/proc/%ld/maps", (long)other);
+			mt_fail("%s is not mapped in pid %ld (see "
+				"/proc/%ld/maps)", addrs[i % naddrs],
+				(long)other, (long)other);
+		}
+		/* The entry of a page: 8 bytes at (address / page size) * 8.
+		 * [vsyscall] is mapped but above user space: no entry. */
+		r = pread(fd, &e, 8, (off_t)(a / ps * 8));
+		if (r < 0)
+			mt_die("read %s at 0x%lx", path, (unsigned long)a);
+		if (r != 8)
+			mt_fail("0x%lx is past the end of pagemap: it covers "
+				"user space only", (unsigned long)a);
+		if (i < naddrs)
+			continue;
+		name = strrchr(m.path, '/') ? strrchr(m.path, '/') + 1 :
+		       m.path[0] ? m.path : "anonymous";
+		printf("%spid %ld, address 0x%lx\n", i > naddrs ? "\n" : "",
+		       (long)other, (unsigned long)a);
+		printf("mapping: %lx-%lx %s %s\n", (unsigned long)m.start,
+		       (unsigned long)m.end, m.perms, name);
+		where(a);
+		decode(a, e);
+		frame(e);
+		pfn_note(e);
+	}
+	close(fd);
+}
+
+/* --range and --soft-dirty are the lessons of the programs beside this
+ * one: run NAME from the same folder, with args (argv[0] first). */
+static void __attribute__((noreturn)) hand_over(const char *name, char **args)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (n <= 0)
+		mt_die("readlink /proc/self/exe");
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	snprintf(slash ? slash + 1 : path, sizeof(path) - (size_t)(slash ?
+		 slash + 1 - path : 0), "%s", name);
+	if (access(path, X_OK) != 0)
+		mt_die("%s shows this, but %s cannot run (build it: make "
+		       "pagemap/%s)", name, path, name);
+	printf("%s is pagemap/%s's lesson: running it\n\n", range ?
+	       "--range" : "--soft-dirty", name);
+	mt_check_stdout();	/* exec runs no atexit work */
+	args[0] = path;
+	execv(path, args);
+	mt_die("cannot run %s", path);
+}
+
 int main(int argc, char **argv)
 {
 	volatile char *page, *shared;
@@ -198,15 +315,32 @@ int main(int argc, char **argv)
 	int go[2], done[2];
 
 	mt_init(argv);
-	options(argc, argv);
 	ps = mt_pagesize();
-	me = getpid();
+	options(argc, argv);
+	if (range || soft_dirty) {
+		char pid_s[24], *args[8] = { NULL }, **p = args + 1;
+
+		snprintf(pid_s, sizeof(pid_s), "%ld", (long)other);
+		if (other)
+			*p++ = "--pid", *p++ = pid_s;
+		if (range)
+			*p++ = "--range", *p++ = addrs[0],
+			*p++ = naddrs > 1 ? addrs[1] : NULL;
+		if (mt_stepping)
+			*p = "--step";
+		hand_over(range ? "peek" : "soft_dirty", args);
+	}
 	if (kpageflags && access("/proc/kpageflags", R_OK) != 0) {
 		printf("frame flags: cannot read /proc/kpageflags: %s\n  it is "
 		       "root's only (CAP_SYS_ADMIN): run as root to see them\n",
 		       strerror(errno));
 		kpageflags = 0;
 	}
+	if (other) {
+		other_process();
+		return 0;
+	}
+	me = getpid();
 
 	/* Two private pages (the second is only ever read) and a shared
 	 * one. No transparent huge pages: one touch, one small page. */
@@ -222,10 +356,7 @@ int main(int argc, char **argv)
 	snprintf(me_s, sizeof(me_s), "%ld", (long)me);
 	printf("page size: %zu\n", ps);
 	printf("page: %p (private anonymous)\n", (void *)page);
-	printf("page number: %lu (address / page size)\n",
-	       (unsigned long)((uintptr_t)page / ps));
-	printf("offset in pagemap: %lu (page number * 8)\n",
-	       (unsigned long)((uintptr_t)page / ps * 8));
+	where((uintptr_t)page);
 
 	header();
 	row("untouched", me, (void *)page);
@@ -239,7 +370,7 @@ int main(int argc, char **argv)
 	     "read: each page got a frame of its own", me_s, (void *)page);
 
 	page[0] = 1;
-	decode((void *)page, row("written", me, (void *)page));
+	decode((uintptr_t)page, row("written", me, (void *)page));
 	stop("written: a frame of its own", me_s, (void *)page);
 
 	shared[0] = 1;
@@ -282,18 +413,52 @@ static void options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "kpageflags", no_argument, NULL, 'k' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "range", no_argument, NULL, 'r' },
+		{ "soft-dirty", no_argument, NULL, 's' },
 		MT_COMMON_OPTIONS
 	};
-	int c;
+	int c, i;
 
-	mt_usage = "[--kpageflags] [--step]";
+	mt_usage = "[--kpageflags] [--step]\n       pagetable --pid PID "
+		   "[--kpageflags] ADDR...\n       pagetable --pid PID --range "
+		   "START END|NAME\n       pagetable --soft-dirty";
 	mt_help = "\nOne page's pagemap entry: untouched, read (zero page), "
 		  "written, after fork,\nafter the child writes "
 		  "(copy-on-write), and a shared page.\n\n  --kpageflags  as "
 		  "root, each frame's flags and map count too\n"
-		  "  --step        pause at each state\n";
+		  "  --step        pause at each state\n"
+		  "  --pid PID ADDR...  the same translation, field by field, "
+		  "for addresses\n                (hex) of process PID\n"
+		  "\nTwo modes are taught by the programs beside this one; "
+		  "pagetable runs them:\n  --pid PID --range START END  runs "
+		  "peek: a map of the pages present, one\n  --pid PID --range "
+		  "NAME       character a page, for addresses or a mapping\n"
+		  "                               ([heap], [stack], "
+		  "libc.so.6)\n  --soft-dirty  runs soft_dirty: bit 55 on the "
+		  "pages written since a clear\n";
 	while ((c = mt_getopt(argc, argv, "", longopts)) != -1)
 		if (c == 'k')
 			kpageflags = 1;
-	mt_no_operands(argc, argv);
+		else if (c == 'p')
+			other = (pid_t)mt_count_arg("--pid", optarg, 1, INT_MAX);
+		else if (c == 'r')
+			range = 1;
+		else
+			soft_dirty = 1;
+	addrs = argv + optind;
+	naddrs = argc - optind;
+	if (soft_dirty && (range || other || kpageflags || naddrs))
+		mt_usage_error("--soft-dirty takes no other option or "
+			       "argument");
+	if (range && kpageflags)
+		mt_usage_error("--range shows no frames: no --kpageflags");
+	if (range && naddrs != 1 && naddrs != 2)
+		mt_usage_error("--range needs START END or a mapping name");
+	if (other && !range && !naddrs)
+		mt_usage_error("--pid needs addresses or --range");
+	if (!other && !range)
+		mt_no_operands(argc, argv);
+	for (i = 0; i < naddrs && !(range && naddrs == 1); i++)
+		parse_addr(addrs[i]);	/* a usage error if malformed */
 }
