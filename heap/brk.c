@@ -76,7 +76,7 @@ static int move_to(char *want)		/* brk(want) */
 /* The break now, and the [heap] line the kernel shows for it. */
 static void show_break(void)
 {
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	char *b = sbrk(0);
 	uintptr_t up = mt_page_round((uintptr_t)b);
 
@@ -101,7 +101,7 @@ static void pause_heap(const char *what)
 static char *initial_break(void)
 {
 	char *start = sbrk(0), buf[4] = "";
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	int fd, aslr = -1, pers = personality(0xffffffff);
 
 	printf("page size: %zu\n", mt_pagesize());

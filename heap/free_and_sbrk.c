@@ -52,7 +52,7 @@ static long top_chunk(void)
 /* The break, the [heap] line, and the top chunk. */
 static char *show(const char *title)
 {
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	char *b = sbrk(0);
 
 	printf("\n%s\n", title);

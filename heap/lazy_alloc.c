@@ -104,7 +104,7 @@ static long overcommit(void)
 		"heuristic: refuses one request above RAM + swap",
 		"always: never refuses", "strict: up to CommitLimit"
 	};
-	struct mt_lines l;
+	static struct mt_lines l;
 	const char *s = NULL;
 	long mode = -1;
 

@@ -708,7 +708,7 @@ static void demo(void)
 	size_t sizes[] = { 100, 200, 300, 1000 }, big_size = LARGE_MIN - 16;
 	int pid = (int)getpid(), i;
 	char *old, *big;
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	long vm_before;
 
 	/* Under Yama's ptrace_scope 1 only a parent may read our memory:

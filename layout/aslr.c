@@ -153,7 +153,7 @@ static void settings(void)
 		"stack, mmap, libraries, vDSO, PIE and the heap start",
 	};
 	const ElfW(Ehdr) *eh = (const void *)__executable_start;
-	struct mt_lines l;
+	static struct mt_lines l;
 	const char *s = NULL;
 	int v = -1, persona;
 

@@ -91,7 +91,7 @@ static uintptr_t data_segment(void)
  * or "anonymous" for memory that no file backs). */
 static void row(const char *region, const char *what, uintptr_t addr)
 {
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	const char *name;
 
 	printf("%-6s 0x%-13lx %-14s ", region, (unsigned long)addr, what);
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	uintptr_t load_base = (uintptr_t)__executable_start, dseg, brk_now;
 	const char *kind;
 	char *small, *large;
-	struct mt_mapping m;
+	static struct mt_mapping m;
 
 	mt_init(argv);
 	options(argc, argv);

@@ -156,7 +156,7 @@ static void install_handler(void)
 static void report(size_t limit, unsigned long gap)
 {
 	size_t ps = mt_pagesize(), used, frame;
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	int here;
 
 	if (mt_maps_find(0, &here, &m) < 0)
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
 {
 	static size_t limit;		/* static: kept across siglongjmp */
 	static unsigned long gap;
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	int from_cmdline, here;
 
 	mt_init(argv);

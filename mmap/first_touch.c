@@ -27,6 +27,7 @@
  */
 #include "../res/memtour.h"
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 static size_t size = 64 << 20;
 static int size_given;
@@ -70,21 +71,27 @@ static int no_zero_page_option(void)
 }
 
 /* Touch this program's own zero-initialised data (its bss, from edata to
- * end: see end(3)) and 64 KiB of stack now. printf and the pauses use
- * both, and a page of them written first between two readings would
- * count in RssAnon too. (A sanitizer build would call the bss walk an
- * overflow: it is one, on purpose, through memory this program owns.) */
+ * end: see end(3)) and 64 KiB of stack now (less if ulimit -s is smaller).
+ * printf and the pauses use both, and a page of them written first
+ * between two readings would count in RssAnon too. (A sanitizer build
+ * would call the bss walk an overflow: it is one, on purpose, through
+ * memory this program owns.) */
 __attribute__((no_sanitize_address)) static void settle(void)
 {
 	extern char edata, end;
-	volatile char pad[64 * 1024];
+	struct rlimit rl;
+	size_t n = 64 * 1024, i;
 	uintptr_t a;
-	size_t i;
+
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur / 4 < n)
+		n = rl.rlim_cur / 4;
+	volatile char pad[n];
 
 	for (a = (uintptr_t)&edata; a < (uintptr_t)&end; a += 256)
 		*(volatile char *)a = *(volatile char *)a;
-	for (i = 0; i < sizeof(pad); i += 256)
+	for (i = 0; i < n; i += 256)
 		pad[i] = 0;
+	(void)pad[0];
 }
 
 /* "RssAnon before reading: 1234 kB", and the figure. */

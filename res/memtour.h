@@ -478,6 +478,8 @@ MT_FN int mt_scratch(const char *name)
 /* A line reader over a file, with open/read into the caller's struct:
  * stdio's fopen would malloc and move the heap a program is measuring.
  * Lines longer than the line buffer are cut, never split. */
+/* About 12 KiB: programs keep theirs static, off a stack that ulimit -s
+ * may have made small. */
 struct mt_lines {
 	int fd;
 	size_t len, pos;
@@ -535,6 +537,7 @@ MT_FN void mt_lines_close(struct mt_lines *l)
 }
 
 /* One line of /proc/PID/maps, split into its fields. */
+/* About 8 KiB: static too, like struct mt_lines. */
 struct mt_mapping {
 	uintptr_t start, end;
 	char perms[5];
@@ -682,8 +685,7 @@ MT_FN void mt_sig_dec(long v)
  * /proc/self/exe so that it works from any directory. */
 MT_FN const char *mt_res_path(const char *name)
 {
-	static char path[PATH_MAX];
-	char exe[PATH_MAX];
+	static char path[PATH_MAX], exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
@@ -705,7 +707,7 @@ MT_FN const char *mt_res_path(const char *name)
 MT_FN int mt_scratch_copy(const char *name, int src)
 {
 	int fd = mt_scratch(name);
-	char buf[8192];
+	static char buf[8192];
 	ssize_t r, w, done;
 
 	while ((r = read(src, buf, sizeof(buf))) != 0) {
@@ -732,7 +734,7 @@ MT_FN int mt_scratch_copy(const char *name, int src)
  * before the name; with_name 0 leaves the name (a file's path) out. */
 MT_FN void mt_maps_print(const char *label, const void *addr, int with_name)
 {
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	int n;
 
 	if (mt_maps_find(0, addr, &m) < 0)

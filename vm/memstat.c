@@ -128,7 +128,7 @@ static int read_smaps(long long sum[NCOL], int print)
 {
 	static struct mt_lines l;
 	static char name[PATH_MAX];
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	long long kb[NCOL] = { 0 }, v;
 	unsigned long start = 0;
 	const char *s;
