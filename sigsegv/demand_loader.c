@@ -34,7 +34,7 @@ static void options(int argc, char **argv);
 
 static char *region;		/* the PROT_NONE reservation */
 static size_t region_len, ps;
-static int fd;
+static int fd, out = STDOUT_FILENO;	/* the file; where cat writes it */
 static unsigned char loaded[MAX_PAGES / 8];	/* windows loaded */
 static volatile sig_atomic_t faults, pages_loaded;
 
@@ -50,6 +50,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucontext)
 	(void)ucontext;
 	if (a < r || a >= r + region_len || loaded[w / 8] & (1 << w % 8)) {
 		signal(sig, SIG_DFL);	/* not ours: let it kill us */
+		errno = saved;
 		return;
 	}
 	off = w * window * ps;
@@ -101,10 +102,27 @@ static size_t present(void)
 	return count;
 }
 
+/* cat mode: n bytes of the region to the file's copy. write(2) reads
+ * them in the kernel, which takes no SIGSEGV for a PROT_NONE page (it gets
+ * EFAULT): the page must be loaded first. */
+static void put(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(out, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			mt_die("write");
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 /* Read the file through the region: print it all, touch every page
  * (timed), or show the first bytes of the listed pages. Each first touch
  * of a page faults. */
-static void read_through(size_t size, FILE *rep)
+static void read_through(size_t size)
 {
 	size_t i, k, n = region_len / ps;
 	struct timespec t0, t1;
@@ -113,19 +131,19 @@ static void read_through(size_t size, FILE *rep)
 	for (i = 0; (mode == CAT || mode == TOUCH) && i < n; i++) {
 		(void)*(volatile char *)(region + i * ps);	/* fault */
 		if (mode == CAT)
-			fwrite(region + i * ps, 1, size - i * ps < ps ?
-				       size - i * ps : ps, stdout);
+			put(region + i * ps, size - i * ps < ps ?
+				     size - i * ps : ps);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (mode == TOUCH)	/* loader_bench reads this */
-		fprintf(rep, "time per page: %.1f ns\n",
+		printf("time per page: %.1f ns\n",
 			((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
 			 (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n);
 	if (mode != PAGES)
 		return;
 	if (!nlist)		/* the first and the last page */
 		list[nlist++] = 0, list[nlist++] = n - 1;
-	fprintf(rep, "%8s  %-18s  %s\n", "page", "address", "first bytes");
+	printf("%8s  %-18s  %s\n", "page", "address", "first bytes");
 	for (k = 0; k < nlist; k++) {
 		unsigned char *p;
 
@@ -133,10 +151,10 @@ static void read_through(size_t size, FILE *rep)
 			mt_fail("--pages: page %zu is past the last page, %zu",
 				list[k], n - 1);
 		p = (unsigned char *)region + list[k] * ps;
-		fprintf(rep, "%8zu  0x%-16lx ", list[k], (unsigned long)p);
+		printf("%8zu  0x%-16lx ", list[k], (unsigned long)p);
 		for (i = 0; i < 8 && list[k] * ps + i < size; i++)
-			fprintf(rep, " %02x", p[i]);	/* faults at i 0 */
-		fputc('\n', rep);
+			printf(" %02x", p[i]);	/* faults at i 0 */
+		putchar('\n');
 	}
 }
 
@@ -161,7 +179,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_sigaction = on_fault,
 				.sa_flags = SA_SIGINFO };
 	struct stat st;
-	FILE *rep;
+	size_t n;
 
 	mt_init(argv);
 	options(argc, argv);
@@ -173,7 +191,10 @@ int main(int argc, char **argv)
 			mt_die("readlink /proc/self/exe");
 		path = self;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+	/* O_NONBLOCK: a FIFO would wait in open for a writer; a regular
+	 * file's reads never block on it, cleared all the same. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, 0) < 0)
 		mt_die("open %s", path);
 	if (!S_ISREG(st.st_mode))
 		mt_fail("%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory:"
@@ -184,11 +205,16 @@ int main(int argc, char **argv)
 			mt_human((uint64_t)st.st_size), mt_human(MAX_PAGES * ps));
 	if (mode == AUTO)
 		mode = path != self && st.st_size <= 1024 * 1024 ? CAT : PAGES;
-	rep = mode == CAT ? stderr : stdout;	/* in cat, stdout: the file */
-	fprintf(rep, "file: %s\nfile size: %jd (%s)\npage size: %zu\n", path,
-		(intmax_t)st.st_size, mt_human((uint64_t)st.st_size), ps);
+	/* In cat mode stdout carries the file's bytes and nothing else, so
+	 * that `demand_loader FILE > copy` copies it: they go to a copy of
+	 * stdout, and stdout (the report, the pauses) becomes stderr. */
+	if (mode == CAT && ((out = dup(STDOUT_FILENO)) < 0 ||
+			    dup2(STDERR_FILENO, STDOUT_FILENO) < 0))
+		mt_die("dup");
+	printf("file: %s\nfile size: %jd (%s)\npage size: %zu\n", path,
+	       (intmax_t)st.st_size, mt_human((uint64_t)st.st_size), ps);
 	if (st.st_size == 0) {
-		fprintf(rep, "nothing to load: the file is empty\n");
+		printf("nothing to load: the file is empty\n");
 		return 0;
 	}
 
@@ -199,29 +225,28 @@ int main(int argc, char **argv)
 		mt_die("mmap %zu bytes", region_len);
 	if (sigaction(SIGSEGV, &sa, NULL) < 0)
 		mt_die("sigaction");
-	fprintf(rep, "region: 0x%lx-0x%lx, %zu (%s), %zu pages\n",
-		(unsigned long)region, (unsigned long)(region + region_len),
-		region_len, mt_human(region_len), region_len / ps);
-	fprintf(rep, "window: %zu page%s\n", window, window > 1 ? "s" : "");
-	fflush(rep);
+	n = region_len / ps;
+	printf("region: 0x%lx-0x%lx, %zu (%s), %zu page%s\n",
+	       (unsigned long)region, (unsigned long)(region + region_len),
+	       region_len, mt_human(region_len), n, n > 1 ? "s" : "");
+	printf("window: %zu page%s\n", window, window > 1 ? "s" : "");
 	mt_pause("region reserved, PROT_NONE, nothing loaded; try: grep "
 		 "'^%lx-' /proc/%d/maps", (unsigned long)region, (int)getpid());
 
-	read_through((size_t)st.st_size, rep);
-	mt_check_stdout();
-	fprintf(rep, "faults taken: %d\npages loaded: %d\n", (int)faults,
-		(int)pages_loaded);
-	fprintf(rep, "pages present: %zu\n", present());
-	fflush(rep);
-	mt_pause("%d pages loaded, r--p in the ---p region; try: awk "
-		 "'/^%lx-/,/-%lx /' /proc/%d/maps", (int)pages_loaded,
-		 (unsigned long)region, (unsigned long)(region + region_len),
-		 (int)getpid());
+	read_through((size_t)st.st_size);
+	printf("faults taken: %d\npages loaded: %d\n", (int)faults,
+	       (int)pages_loaded);
+	printf("pages present: %zu\n", present());
+	mt_pause("%d page%s loaded, %s; try: awk '/^%lx-/,/-%lx /' "
+		 "/proc/%d/maps", (int)pages_loaded, pages_loaded > 1 ? "s" :
+		 "", (size_t)pages_loaded == n ? "the whole region r--p" :
+		 "r--p islands in the ---p region", (unsigned long)region,
+		 (unsigned long)(region + region_len), (int)getpid());
 	if (crash) {
 		char *volatile outside = (char *)(uintptr_t)16;
 
-		fprintf(rep, "access: read 0x10, outside the region\n");
-		fflush(rep);
+		printf("access: read 0x10, outside the region\n");
+		mt_check_stdout();	/* before the kernel kills us */
 		(void)*(volatile char *)outside;
 	}
 	return 0;

@@ -35,38 +35,47 @@ static long depth = 40;			/* -d: frames to recurse */
 static size_t reserve_len = 256 * 1024;	/* -r: the reservation */
 static void options(int argc, char **argv);
 
-static char *base, *top;	/* the reservation */
-static char *volatile low;	/* the usable part is [low, top) */
+static char *base, *top;	/* the reservation, set before the handler */
 static size_t ps;
-static volatile long events, deepest;
+/* Shared with the handler: volatile sig_atomic_t, the one type a handler
+ * may write and the interrupted code read safely. The usable part is
+ * [top - usable * ps, top). */
+static volatile sig_atomic_t usable = 1, events;
+static volatile long deepest;	/* written by recurse() only */
 static sigjmp_buf at_limit;
 static int stopped;
 
 /* Async-signal-safe only: mprotect is a plain system call; the line goes
- * out with write(2) through mt_sig_*. */
+ * out with write(2) through mt_sig_*. errno is saved and restored: the
+ * interrupted code may be about to read it. */
 static void on_fault(int sig, siginfo_t *si, void *ucontext)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
-	char *page = (char *)(a - a % ps);
+	char *page = (char *)(a - a % ps), *low = top - usable * ps;
+	int saved = errno;
 
 	(void)ucontext;
 	if (a < (uintptr_t)base || a >= (uintptr_t)low) {
 		signal(sig, SIG_DFL);	/* not ours: let it kill us */
+		errno = saved;
 		return;
 	}
-	if (page == base)	/* the guard page: the reservation is full */
+	if (page == base) {	/* the guard page: the reservation is full */
+		errno = saved;
 		siglongjmp(at_limit, 1);
+	}
 	if (mprotect(page, (size_t)(low - page), PROT_READ | PROT_WRITE) < 0) {
 		mt_sig_puts("grow_stack: mprotect failed\n");
 		_exit(MT_EXIT_FAIL);
 	}
-	low = page;
+	usable = (sig_atomic_t)((top - page) / (long)ps);
 	events++;
 	mt_sig_puts("grew: usable part starts at ");
 	mt_sig_hex((uintptr_t)page);
 	mt_sig_puts(", ");
-	mt_sig_dec((long)((top - page) / (long)ps));
+	mt_sig_dec(usable);
 	mt_sig_puts(" pages\n");
+	errno = saved;
 }
 
 /* Each call takes about FRAME bytes of stack, and uses them. Handing the
@@ -138,11 +147,11 @@ static void run_on_reservation(void)
 
 static void show_usable(void)
 {
-	size_t n = (size_t)(top - low);
+	size_t n = (size_t)usable * ps;
 
 	printf("usable: 0x%lx-0x%lx, %zu (%s), %zu page%s\n",
-	       (unsigned long)low, (unsigned long)top, n, mt_human(n), n / ps,
-	       n > ps ? "s" : "");
+	       (unsigned long)(top - n), (unsigned long)top, n, mt_human(n),
+	       n / ps, n > ps ? "s" : "");
 }
 
 int main(int argc, char **argv)
@@ -159,8 +168,7 @@ int main(int argc, char **argv)
 	if (base == MAP_FAILED)
 		mt_die("mmap %zu bytes", reserve_len);
 	top = base + reserve_len;
-	low = top - ps;
-	if (mprotect(low, ps, PROT_READ | PROT_WRITE) < 0)
+	if (mprotect(top - ps, ps, PROT_READ | PROT_WRITE) < 0)
 		mt_die("mprotect");
 	if (sigaction(SIGSEGV, &sa, NULL) < 0)
 		mt_die("sigaction");
@@ -176,14 +184,14 @@ int main(int argc, char **argv)
 	mt_check_stdout();	/* the handler writes past stdio */
 	run_on_reservation();
 	printf("depth reached: %ld\n", deepest);
-	printf("growth events: %ld\n", events);
+	printf("growth events: %d\n", (int)events);
 	if (stopped)
 		printf("limit: depth %ld needs more than the reservation; its "
 		       "last page is the guard\n", deepest + 1);
 	show_usable();
-	mt_pause("the stack grew to %zu pages; try: awk '/^%lx-/,/-%lx /' "
-		 "/proc/%d/maps", (size_t)(top - low) / ps, (unsigned long)base,
-		 (unsigned long)top, (int)getpid());
+	mt_pause("the stack grew to %d page%s; try: awk '/^%lx-/,/-%lx /' "
+		 "/proc/%d/maps", (int)usable, usable > 1 ? "s" : "",
+		 (unsigned long)base, (unsigned long)top, (int)getpid());
 	return 0;
 }
 

@@ -136,7 +136,8 @@ int main(int argc, char **argv)
 			if (write(fd, chunk, sizeof(chunk)) != sizeof(chunk))
 				mt_die("write %s", mt_scratch_path);
 		path = mt_scratch_path;
-	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	} else if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+		   fcntl(fd, F_SETFL, 0) < 0) {	/* a FIFO: no wait in open */
 		mt_die("open %s", path);
 	}
 	if (fstat(fd, &st) < 0)

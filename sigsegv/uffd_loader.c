@@ -51,7 +51,7 @@ static void options(int argc, char **argv);
 
 static char *region, *buf;	/* the registered region; a staging buffer */
 static size_t region_len, ps;
-static int fd, uffd;
+static int fd, uffd, out = STDOUT_FILENO;	/* out: where cat writes */
 static long faults, pages_loaded;	/* written by the handler thread */
 
 /* Why userfaultfd(2) failed with err, as far as this process can see. */
@@ -65,6 +65,7 @@ static void __attribute__((noreturn)) refused(int err)
 			if (strncmp(s, "Seccomp:", 8) == 0)
 				break;
 	seccomp = s ? s + 8 + strspn(s + 8, " \t") : seccomp;
+	fflush(stdout);	/* the report so far first (cat mode: on stderr) */
 	s = mt_lines_open(&l, "/proc/sys/vm/unprivileged_userfaultfd") == 0
 		    ? mt_lines_next(&l) : NULL;
 	fprintf(stderr, "%s: userfaultfd: %s\n%s: cannot load pages through "
@@ -134,8 +135,25 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+/* cat mode: n bytes of the region to the file's copy, as demand_loader
+ * does (a page is touched first: the kernel's own read of a missing page
+ * gets EFAULT, user-mode faults only). */
+static void put(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(out, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			mt_die("write");
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 /* Read the file through the region, as demand_loader does. */
-static void read_through(size_t size, FILE *rep)
+static void read_through(size_t size)
 {
 	size_t i, k, n = region_len / ps;
 	struct timespec t0, t1;
@@ -144,19 +162,19 @@ static void read_through(size_t size, FILE *rep)
 	for (i = 0; (mode == CAT || mode == TOUCH) && i < n; i++) {
 		(void)*(volatile char *)(region + i * ps);	/* fault */
 		if (mode == CAT)
-			fwrite(region + i * ps, 1, size - i * ps < ps ?
-				       size - i * ps : ps, stdout);
+			put(region + i * ps, size - i * ps < ps ?
+				     size - i * ps : ps);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (mode == TOUCH)
-		fprintf(rep, "time per page: %.1f ns\n",
+		printf("time per page: %.1f ns\n",
 			((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
 			 (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n);
 	if (mode != PAGES)
 		return;
 	if (!nlist)		/* the first and the last page */
 		list[nlist++] = 0, list[nlist++] = n - 1;
-	fprintf(rep, "%8s  %-18s  %s\n", "page", "address", "first bytes");
+	printf("%8s  %-18s  %s\n", "page", "address", "first bytes");
 	for (k = 0; k < nlist; k++) {
 		unsigned char *p;
 
@@ -164,10 +182,10 @@ static void read_through(size_t size, FILE *rep)
 			mt_fail("--pages: page %zu is past the last page, %zu",
 				list[k], n - 1);
 		p = (unsigned char *)region + list[k] * ps;
-		fprintf(rep, "%8zu  0x%-16lx ", list[k], (unsigned long)p);
+		printf("%8zu  0x%-16lx ", list[k], (unsigned long)p);
 		for (i = 0; i < 8 && list[k] * ps + i < size; i++)
-			fprintf(rep, " %02x", p[i]);	/* faults at i 0 */
-		fputc('\n', rep);
+			printf(" %02x", p[i]);	/* faults at i 0 */
+		putchar('\n');
 	}
 }
 
@@ -177,7 +195,8 @@ int main(int argc, char **argv)
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	pthread_t t;
 	struct stat st;
-	FILE *rep;
+	size_t n;
+	long loaded;
 
 	mt_init(argv);
 	options(argc, argv);
@@ -187,7 +206,9 @@ int main(int argc, char **argv)
 			mt_die("readlink /proc/self/exe");
 		path = self;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
+	/* O_NONBLOCK: a FIFO would wait in open for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, 0) < 0)
 		mt_die("open %s", path);
 	if (!S_ISREG(st.st_mode))
 		mt_fail("%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory:"
@@ -197,11 +218,15 @@ int main(int argc, char **argv)
 		mt_fail("%s: too big for this machine's address space", path);
 	if (mode == AUTO)
 		mode = path != self && st.st_size <= 1024 * 1024 ? CAT : PAGES;
-	rep = mode == CAT ? stderr : stdout;	/* in cat, stdout: the file */
-	fprintf(rep, "file: %s\nfile size: %jd (%s)\npage size: %zu\n", path,
-		(intmax_t)st.st_size, mt_human((uint64_t)st.st_size), ps);
+	/* In cat mode stdout carries the file's bytes alone: the report and
+	 * the pauses go to stderr (as in demand_loader). */
+	if (mode == CAT && ((out = dup(STDOUT_FILENO)) < 0 ||
+			    dup2(STDERR_FILENO, STDOUT_FILENO) < 0))
+		mt_die("dup");
+	printf("file: %s\nfile size: %jd (%s)\npage size: %zu\n", path,
+	       (intmax_t)st.st_size, mt_human((uint64_t)st.st_size), ps);
 	if (st.st_size == 0) {
-		fprintf(rep, "nothing to load: the file is empty\n");
+		printf("nothing to load: the file is empty\n");
 		return 0;
 	}
 
@@ -218,34 +243,47 @@ int main(int argc, char **argv)
 		mt_die("UFFDIO_REGISTER");
 	if ((errno = pthread_create(&t, NULL, serve, NULL)) != 0)
 		mt_die("pthread_create");
-	fprintf(rep, "region: 0x%lx-0x%lx, %zu (%s), %zu pages\n",
-		(unsigned long)region, (unsigned long)(region + region_len),
-		region_len, mt_human(region_len), region_len / ps);
-	fprintf(rep, "window: %zu page%s\n", window, window > 1 ? "s" : "");
-	fflush(rep);
+	n = region_len / ps;
+	printf("region: 0x%lx-0x%lx, %zu (%s), %zu page%s\n",
+	       (unsigned long)region, (unsigned long)(region + region_len),
+	       region_len, mt_human(region_len), n, n > 1 ? "s" : "");
+	printf("window: %zu page%s\n", window, window > 1 ? "s" : "");
 	mt_pause("region registered, no page present; try: grep -A4 '^%lx-' "
 		 "/proc/%d/smaps", (unsigned long)region, (int)getpid());
 
-	read_through((size_t)st.st_size, rep);
-	mt_check_stdout();
-	fprintf(rep, "faults taken: %ld\npages loaded: %ld\n",
-		__atomic_load_n(&faults, __ATOMIC_SEQ_CST),
-		__atomic_load_n(&pages_loaded, __ATOMIC_SEQ_CST));
+	read_through((size_t)st.st_size);
+	loaded = __atomic_load_n(&pages_loaded, __ATOMIC_SEQ_CST);
+	printf("faults taken: %ld\npages loaded: %ld\n",
+	       __atomic_load_n(&faults, __ATOMIC_SEQ_CST), loaded);
 	/* Rss of the region's smaps entry: uffd regions never merge. */
-	fprintf(rep, "pages present: %ld\n",
-		mt_smaps_kb(region, "Rss") * 1024 / (long)ps);
-	fflush(rep);
-	mt_pause("%ld pages copied in; try: grep -A4 '^%lx-' /proc/%d/smaps",
-		 __atomic_load_n(&pages_loaded, __ATOMIC_SEQ_CST),
-		 (unsigned long)region, (int)getpid());
+	printf("pages present: %ld\n",
+	       mt_smaps_kb(region, "Rss") * 1024 / (long)ps);
+	mt_pause("%ld page%s copied in; try: grep -A4 '^%lx-' /proc/%d/smaps",
+		 loaded, loaded > 1 ? "s" : "", (unsigned long)region,
+		 (int)getpid());
 	if (crash) {
 		char *volatile outside = (char *)(uintptr_t)16;
 
-		fprintf(rep, "access: read 0x10, outside the region\n");
-		fflush(rep);
+		printf("access: read 0x10, outside the region\n");
+		mt_check_stdout();	/* before the kernel kills us */
 		(void)*(volatile char *)outside;
 	}
 	return 0;
+}
+
+/* --pages 0,5,9: page numbers, at most 64. */
+static void parse_pages(char *arg)
+{
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(arg, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (nlist == sizeof(list) / sizeof(list[0]))
+			mt_usage_error("--pages: more than 64 pages");
+		list[nlist++] = mt_count_arg("--pages", tok, 0, SIZE_MAX / 2);
+	}
+	if (!nlist)
+		mt_usage_error("--pages: no page number in '%s'", arg);
 }
 
 static void options(int argc, char **argv)
@@ -258,7 +296,6 @@ static void options(int argc, char **argv)
 		MT_COMMON_OPTIONS
 	};
 	int c, modes = 0;
-	char *tok, *save = NULL;
 
 	mt_usage = "[-a N] [-p LIST | -t] [--crash] [--step] [FILE]";
 	mt_help = "\nAs demand_loader, but the pages of FILE come in through\n"
@@ -274,14 +311,8 @@ static void options(int argc, char **argv)
 		case 'a':
 			window = mt_count_arg("--around", optarg, 1, 512);
 			break;
-		case 'p':	/* 0,5,9: page numbers, at most 64 */
-			for (tok = strtok_r(optarg, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				if (nlist == 64)
-					mt_usage_error("--pages: over 64 pages");
-				list[nlist++] = mt_count_arg("--pages", tok, 0,
-							     SIZE_MAX / 2);
-			}
+		case 'p':
+			parse_pages(optarg);
 			/* fall through */
 		case 't':
 			modes |= c == 'p' ? 1 : 2;

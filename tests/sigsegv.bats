@@ -33,8 +33,14 @@ sg_present() {
 		awk '{ if (substr($1, 1, 1) ~ /[89a-f]/) printf "%d ", NR - 1 }'
 }
 
+# "N page" or "N pages", as the programs print a count of pages.
+sg_pages_word() {
+	if (($1 == 1)); then echo "1 page"; else echo "$1 pages"; fi
+}
+
 # The sample files: text (several pages), 1 MiB binary, odd sizes (one
-# byte short of two pages: the last page's length is ps - 1), empty.
+# byte short of two pages: the last page's length is ps - 1), one page
+# (less: 100 bytes), empty.
 sg_files() {
 	local ps
 	ps=$(mt_pagesize)
@@ -42,6 +48,7 @@ sg_files() {
 	head -c 1048576 /dev/urandom >"$MT_TMP/bin"
 	head -c $((3 * ps + 123)) /dev/urandom >"$MT_TMP/odd"
 	head -c $((2 * ps - 1)) /dev/urandom >"$MT_TMP/short"
+	head -c 100 /dev/urandom >"$MT_TMP/one"
 	: >"$MT_TMP/empty"
 }
 
@@ -62,8 +69,8 @@ sg_cat() {
 		grep -qx 'nothing to load: the file is empty' "$MT_TMP/report"
 		return 0
 	fi
-	[[ $(sg_field region "$MT_TMP/report") == 0x*", $((pages * ps)) ("*"), $pages page"* ]]
-	[[ $(sg_field window "$MT_TMP/report") == "$w page"* ]]
+	[[ $(sg_field region "$MT_TMP/report") == 0x*", $((pages * ps)) ("*"), $(sg_pages_word "$pages")" ]]
+	[[ $(sg_field window "$MT_TMP/report") == "$(sg_pages_word "$w")" ]]
 	# One fault per window of W pages; every page loaded and present.
 	[[ $(sg_field 'faults taken' "$MT_TMP/report") == $(((pages + w - 1) / w)) ]]
 	[[ $(sg_field 'pages loaded' "$MT_TMP/report") == "$pages" ]]
@@ -127,12 +134,15 @@ sg_pause1() {
 }
 
 # Pause 2: demand_loader's loaded windows are r--p lines among ---p ones
-# (the try: awk shows them all); uffd_loader's Rss is COUNT pages.
+# (the try: awk shows them all), as its pause line says; uffd_loader's Rss
+# is COUNT pages.
 sg_pause2() {
 	local prog=$1 start=$2 end=$3 count=$4 ps
 	ps=$(mt_pagesize)
 	mt_try 2
 	if [[ $prog == */demand_loader ]]; then
+		[[ $(mt_pause_line 2) == *": $(sg_pages_word "$count") loaded, r--p islands in the ---p region; try: "* ]]
+		grep -q ' ---p ' <<<"$output"
 		# The r--p lines of the region cover exactly COUNT pages.
 		local rpages=0 l lo hi
 		while read -r l; do
@@ -145,21 +155,74 @@ sg_pause2() {
 		[[ ${lines[0]} == "$(printf '%x' "$start")-"* ]]
 		[[ ${lines[-1]} == *"-$(printf '%x' "$end") "* ]]
 	else
+		[[ $(mt_pause_line 2) == *": $(sg_pages_word "$count") copied in; try: "* ]]
 		[[ $(mt_smaps_kb "$MT_PID" "$start" Rss) == $((count * ps / 1024)) ]]
 		grep -qE "^Rss: +$((count * ps / 1024)) kB\$" <<<"$output"
 	fi
 }
 
+# cat mode, stepping: LOADER FILE with stdout on a file of its own. The
+# copy is byte-identical to FILE (cmp) at pause 2 and at the end: the
+# report and both pauses are on stderr. At pause 2 the whole region is
+# loaded: demand_loader says so and the try: awk shows one r--p line from
+# the region's start to its end (the test's own read of maps agrees);
+# uffd_loader's Rss is every page. Reads, on stderr: "region:", "pages
+# loaded:", the two pauses.
+sg_cat_step() {
+	local prog=$1 f=$2 ps n start end copy line
+	ps=$(mt_pagesize)
+	n=$((($(stat -c %s "$f") + ps - 1) / ps))
+	mt_start "$prog" "$f"
+	copy=$MT_OUT
+	MT_OUT=$MT_ERR	# the pauses, as the student sees them: stderr
+	mt_wait_pause 1 20
+	start=$(($(sg_field region | cut -d- -f1)))
+	end=$(sg_field region | cut -d- -f2)
+	end=$((${end%%,*}))
+	((end == start + n * ps))
+	[[ $(sg_field region) == *", $(sg_pages_word "$n")" ]]
+	[[ ! -s $copy ]]
+	sg_pause1 "$prog" "$start" "$end"
+	mt_resume
+	mt_wait_pause 2 20
+	cmp "$copy" "$f"
+	[[ $(sg_field 'pages loaded') == "$n" ]]
+	mt_try 2
+	if [[ $prog == */demand_loader ]]; then
+		[[ $(mt_pause_line 2) == *": $(sg_pages_word "$n") loaded, the whole region r--p; try: "* ]]
+		line=$(mt_maps_line "$MT_PID" "$start")
+		(($(sg_start "$line") == start && $(sg_end "$line") == end))
+		[[ $line == *" r--p "* ]]
+		[[ ${#lines[@]} == 1 && ${lines[0]} == "${line%% *} r--p "* ]]
+	else
+		[[ $(mt_pause_line 2) == *": $(sg_pages_word "$n") copied in; try: "* ]]
+		[[ $(mt_smaps_kb "$MT_PID" "$start" Rss) == $((n * ps / 1024)) ]]
+		grep -qE "^Rss: +$((n * ps / 1024)) kB\$" <<<"$output"
+	fi
+	mt_finish
+	((MT_STATUS == 0))
+	cmp "$copy" "$f"
+	grep -q '^\[pause 2\]' "$MT_ERR"
+}
+
 # --- demand_loader --------------------------------------------------------------
 
 # Reads stdout (cmp with the file) and the report on stderr: see sg_cat.
-@test "demand_loader: cat is byte-identical for text, 1 MiB binary, odd size, empty" {
+@test "demand_loader: cat is byte-identical for text, 1 MiB binary, odd sizes, one page, empty" {
 	sg_files
-	for f in text bin odd short empty; do
+	for f in text bin odd short one empty; do
 		sg_cat "$S/demand_loader" "$MT_TMP/$f" 1
 	done
 	sg_cat "$S/demand_loader" "$MT_TMP/bin" 16
 	sg_cat "$S/demand_loader" "$MT_TMP/odd" 64
+}
+
+# Reads stdout (cmp with the file) and, on stderr, the lines sg_cat_step
+# names.
+@test "demand_loader --step, cat mode: stdout is the file alone; the pauses on stderr" {
+	sg_files
+	sg_cat_step "$S/demand_loader" "$MT_TMP/text"
+	sg_cat_step "$S/demand_loader" "$MT_TMP/one"
 }
 
 # Reads the pauses, "region:", the table and the counts: see sg_pages.
@@ -224,6 +287,21 @@ sg_pause2() {
 	[[ $(sg_field 'time per page' <(echo "$output")) =~ ^[0-9]+\.[0-9]\ ns$ ]]
 }
 
+# A FIFO has no size to reserve; open(2) of one waits for a writer unless
+# O_NONBLOCK: each program must say so at once (a hang is the timeout's
+# status, 124). Reads the message on stderr.
+@test "demand_loader, uffd_loader, loader_bench: a FIFO is refused at once" {
+	local MT_TIMEOUT=5 p
+	mkfifo "$MT_TMP/fifo"
+	for p in demand_loader uffd_loader; do
+		mt_run 1 "$S/$p" "$MT_TMP/fifo"
+		[[ $stderr == "$p: $MT_TMP/fifo: not a regular file: only a file has a size to reserve" ]]
+		[[ $output == "" ]]
+	done
+	mt_run 1 "$S/loader_bench" "$MT_TMP/fifo"
+	[[ $stderr == "loader_bench: $MT_TMP/fifo: not a regular file with data in it" ]]
+}
+
 # Reads the messages on stderr.
 @test "demand_loader: missing file, directory, device, page out of range" {
 	mt_run 1 "$S/demand_loader" "$MT_TMP/nothing"
@@ -237,6 +315,10 @@ sg_pause2() {
 	[[ $stderr == "demand_loader: --pages: page 4 is past the last page, 3" ]]
 	mt_run 2 "$S/demand_loader" --pages 1,x "$MT_TMP/odd"
 	[[ $stderr == "demand_loader: --pages: bad number 'x'"* ]]
+	mt_run 2 "$S/demand_loader" --pages '' "$MT_TMP/odd"
+	[[ $stderr == "demand_loader: --pages: no page number in ''"$'\n'"usage: "* ]]
+	mt_run 2 "$S/demand_loader" --pages , "$MT_TMP/odd"
+	[[ $stderr == "demand_loader: --pages: no page number in ','"$'\n'"usage: "* ]]
 	mt_run 2 "$S/demand_loader" --pages 1 --touch "$MT_TMP/odd"
 	[[ $stderr == "demand_loader: --pages and --touch: choose one"* ]]
 	mt_run 2 "$S/demand_loader" -a 513 "$MT_TMP/odd"
@@ -275,13 +357,22 @@ sg_uffd_ok() {
 }
 
 # Reads stdout (cmp with the file) and the report on stderr: see sg_cat.
-@test "uffd_loader: cat is byte-identical for text, 1 MiB binary, odd size, empty" {
+@test "uffd_loader: cat is byte-identical for text, 1 MiB binary, odd sizes, one page, empty" {
 	sg_uffd_ok
 	sg_files
-	for f in text bin odd short empty; do
+	for f in text bin odd short one empty; do
 		sg_cat "$S/uffd_loader" "$MT_TMP/$f" 1
 	done
 	sg_cat "$S/uffd_loader" "$MT_TMP/bin" 16
+}
+
+# Reads stdout (cmp with the file) and, on stderr, the lines sg_cat_step
+# names.
+@test "uffd_loader --step, cat mode: stdout is the file alone; the pauses on stderr" {
+	sg_uffd_ok
+	sg_files
+	sg_cat_step "$S/uffd_loader" "$MT_TMP/text"
+	sg_cat_step "$S/uffd_loader" "$MT_TMP/one"
 }
 
 # Reads the pauses, "region:", the table and the counts: see sg_pages.
@@ -362,6 +453,8 @@ sg_uffd_ok() {
 		dev='not usable by this user'
 	fi
 	[[ $output == "" ]]
+	# The report so far (cat mode: on stderr) comes before the reason.
+	[[ ${stderr%%$'\n'*} == "file: $S/uffd_loader" ]]
 	grep -qx 'uffd_loader: userfaultfd: Operation not permitted' <<<"$stderr"
 	[[ $stderr == *"uffd_loader: cannot load pages through userfaultfd here:"* ]]
 	grep -qx "  vm.unprivileged_userfaultfd: $v (0: ordinary users get user-mode faults only)" <<<"$stderr"
@@ -373,6 +466,17 @@ sg_uffd_ok() {
 @test "uffd_loader: common behaviour" {
 	sg_uffd_ok
 	mt_common_checks "$S/uffd_loader"
+}
+
+# Reads the usage errors on stderr: --pages as demand_loader takes it.
+@test "uffd_loader: --pages without a page number is a usage error" {
+	mt_run 2 "$S/uffd_loader" --pages '' "$S/uffd_loader"
+	[[ $output == "" ]]
+	[[ $stderr == "uffd_loader: --pages: no page number in ''"$'\n'"usage: "* ]]
+	mt_run 2 "$S/uffd_loader" --pages , "$S/uffd_loader"
+	[[ $stderr == "uffd_loader: --pages: no page number in ','"$'\n'"usage: "* ]]
+	mt_run 2 "$S/uffd_loader" --pages 1,x "$S/uffd_loader"
+	[[ $stderr == "uffd_loader: --pages: bad number 'x'"* ]]
 }
 
 # --- grow_stack ---------------------------------------------------------------
@@ -408,6 +512,7 @@ sg_uffd_ok() {
 	pages=$(((top - low) / ps))
 	[[ $(grep '^usable:' "$MT_OUT" | tail -n1) == \
 		"usable: $(printf '0x%x-0x%x' "$low" "$top"), $((top - low)) ("*"), $pages pages" ]]
+	[[ $(mt_pause_line 2) == *": the stack grew to $pages pages; try: "* ]]
 	line=$(mt_maps_line "$MT_PID" "$base")
 	(($(sg_end "$line") == low)) && [[ $line == *" ---p "* ]]
 	mt_try 2
@@ -454,6 +559,59 @@ sg_uffd_ok() {
 	[[ $(sg_field 'growth events') == $((65536 / ps - 2)) ]]
 	[[ $(grep '^usable:' "$MT_OUT" | tail -n1) == \
 		"usable: $(printf '0x%x-0x%x' $((base + ps)) "$top"), $((65536 - ps)) ("*"), $((65536 / ps - 1)) pages" ]]
+}
+
+# Reads "growth events:", the last "usable:" line and pause 2 with the
+# test's own read of maps: one frame may fit in the top page (no growth:
+# "1 page", singular) or take a second one, as the C library lays out the
+# context's start.
+@test "grow_stack -d 1: the usable part in maps, one page or more" {
+	local ps top line low pages
+	ps=$(mt_pagesize)
+	mt_start "$S/grow_stack" -d 1
+	mt_wait_pause 1
+	mt_resume
+	mt_wait_pause 2
+	top=$(sg_field reservation | cut -d- -f2)
+	top=$((${top%%,*}))
+	line=$(mt_maps_line "$MT_PID" $((top - 1)))
+	low=$(sg_start "$line")
+	pages=$(((top - low) / ps))
+	[[ $(mt_pause_line 2) == *": the stack grew to $(sg_pages_word "$pages"); try: "* ]]
+	[[ $(grep '^usable:' "$MT_OUT" | tail -n1) == \
+		"usable: $(printf '0x%x-0x%x' "$low" "$top"), $((top - low)) ("*"), $(sg_pages_word "$pages")" ]]
+	mt_finish
+	((MT_STATUS == 0))
+	[[ $(sg_field 'growth events') == $((pages - 1)) ]]
+}
+
+# The house rule for signal handlers, read in the source: every way out of
+# each on_fault handler (return, siglongjmp) restores the errno it saved on
+# entry, and grow_stack's handler shares its state through volatile
+# sig_atomic_t only. (No output can show an errno clobbered in between.)
+@test "sigsegv handlers: errno saved and restored, sig_atomic_t state" {
+	local f
+	for f in demand_loader grow_stack; do
+		awk '
+			/^static void on_fault\(/ { in_h = 1 }
+			in_h && /= errno;/ { saved = 1 }
+			in_h && /errno = saved;/ { restored = NR }
+			in_h && (/return;/ || /siglongjmp\(/) {
+				exits++
+				if (restored != NR - 1) bad++
+			}
+			in_h && /^}/ {	# falling off the end returns too
+				if (prev !~ /return;|_exit\(/ && restored != NR - 1) bad++
+				in_h = 0
+			}
+			in_h { prev = $0 }
+			END { exit !(saved && exits && !bad) }' "$S/$f.c" || {
+			echo "$f.c: on_fault leaves without restoring errno" >&2
+			return 1
+		}
+	done
+	grep -q '^static volatile sig_atomic_t usable = 1, events;' "$S/grow_stack.c"
+	[[ $(grep -c 'volatile long events\|char \*volatile low' "$S/grow_stack.c") == 0 ]]
 }
 
 @test "grow_stack: common behaviour, strict options" {
