@@ -565,7 +565,7 @@ aslr_all_equal() {
 # stack_guard_gap=N on the kernel command line, else the default, 256.
 so_gap_pages() {
 	local p
-	p=$(grep -o '\(^\| \)stack_guard_gap=[0-9]*\( \|$\)' /proc/cmdline |
+	p=$(grep -o '\(^\| \)stack_guard_gap=[0-9][0-9]*\( \|$\)' /proc/cmdline |
 		tail -n 1 | tr -dc '0-9')
 	echo "${p:-256}"
 }
@@ -579,7 +579,7 @@ so_gap_pages() {
 # stack:", the closing paragraph, both [pause N] lines and their try:.
 so_check() {
 	local kib=$1 limit=$(($1 * 1024)) ps line lo hi size used depth frame
-	local first deepest fault pages alt hs
+	local first deepest fault pages alt hs why
 	shift
 	(($# > 0)) || set -- "$SO"
 	ps=$(mt_pagesize)
@@ -601,7 +601,14 @@ so_check() {
 	[[ $(mt_out_field RLIMIT_STACK) == "$limit ($(human $limit))" ]]
 	[[ $(mt_out_field 'page size') == "$ps" ]]
 	pages=$(so_gap_pages)
-	[[ $(mt_out_field 'guard gap') == "$((pages * ps)) ($pages pages, "* ]]
+	# The reason: stack_guard_gap= on /proc/cmdline, or the default.
+	if grep -q '\(^\| \)stack_guard_gap=[0-9][0-9]*\( \|$\)' /proc/cmdline; then
+		why="stack_guard_gap= on the kernel command line"
+	else
+		why="the kernel default"
+	fi
+	[[ $(mt_out_field 'guard gap') == \
+		"$((pages * ps)) ($pages pages, $why)" ]]
 
 	# [stack] now: what the try: command shows, and the figures. The
 	# stack grows page by page (each frame is smaller than a page, so
