@@ -21,6 +21,24 @@ mp_perms() {
 	awk '{ print $2 }' <<<"$1"
 }
 
+# The PROT_ names a perms column stands for, as mmap(2) spells them:
+# r--p is PROT_READ, rw-p PROT_READ|PROT_WRITE, ---p PROT_NONE.
+mp_prot_names() {
+	local names=()
+	[[ ${1:0:1} == r ]] && names+=(PROT_READ)
+	[[ ${1:1:1} == w ]] && names+=(PROT_WRITE)
+	[[ ${1:2:1} == x ]] && names+=(PROT_EXEC)
+	((${#names[@]})) || names=(PROT_NONE)
+	local IFS='|'
+	echo "${names[*]}"
+}
+
+# The line printed just before "[pause N]" in $MT_OUT.
+mp_before_pause() {
+	awk -v n="$1" 'index($0, "[pause " n "] ") == 1 { print prev; exit }
+		{ prev = $0 }' "$MT_OUT"
+}
+
 # The fault lines printed after the Nth "access:" line (1-based) of
 # $MT_OUT (or FILE): "CODE ADDR" from "caught: SIGSEGV, si_code CODE (..."
 # and "fault address: ADDR", or nothing when it did not fault.
@@ -43,6 +61,8 @@ mp_access() {
 # --- mprotect -----------------------------------------------------------------
 
 # Reads: "page size:", "region: 0xA-0xB, ...", the five [pause N] lines,
+# the "mprotect: PROT_..." line before pauses 2 to 4 (the names of the
+# perms the test reads in maps there), "munmap: the second page, 0x...",
 # "mprotect at region start + 1:", "read:", and each "access:" line with the
 # "caught:" and "fault address:" lines under it.
 @test "mprotect: perms change at each pause; every fault decoded exactly" {
@@ -67,6 +87,11 @@ mp_access() {
 		(($(mp_end "$line") >= end))
 		[[ $(mp_perms "$line") == "${perms[i - 1]}" ]]
 		[[ $(mt_maps_line "$MT_PID" $((end - 1))) == "$line" ]]
+		if ((i > 1)); then
+			# The call just made, named as the perms it gave.
+			[[ $(mp_before_pause "$i") == "mprotect: $(mp_prot_names "$(mp_perms "$line")")" ]]
+			[[ $(mt_pause_line "$i") == *": the region is now $(mp_perms "$line"); try: "* ]]
+		fi
 		mt_try "$i"
 		[[ ${lines[0]} == "$(printf '%x' "$start")-"*" ${perms[i - 1]} "* ]]
 		mt_resume
@@ -75,6 +100,8 @@ mp_access() {
 	mt_wait_pause 5
 	line=$(mt_maps_line "$MT_PID" "$start")
 	(($(mp_end "$line") == start + ps))
+	# The page that went: from the end of what is left to the old end.
+	[[ $(mp_before_pause 5) == "munmap: the second page, $(mt_hex "$(mp_end "$line")")" ]]
 	mt_maps_line "$MT_PID" $((start + ps)) 2>/dev/null && false
 	mt_try 5
 	[[ $output == "$(printf '%x-%x' "$start" $((start + ps))) rw-p "* ]]
@@ -139,10 +166,15 @@ mp_access() {
 	a=$(($(mt_out_field a | cut -d- -f1)))
 	b=$(($(mt_out_field b | cut -d- -f1)))
 	((b == a + ps))
-	# a and b: one rw-p mapping (the test's read of maps).
+	# a and b: one rw-p mapping (the test's read of maps), a its first
+	# page, b its second (a neighbour above with the same perms may
+	# merge with it: the maps end may be higher than b's).
 	line=$(mt_maps_line "$MT_PID" "$a")
 	[[ $(mp_perms "$line") == rw-p && $(mp_start "$line") == "$a" ]]
 	(($(mp_end "$line") >= b + ps))
+	[[ $(mt_maps_line "$MT_PID" $((b + ps - 1))) == "$line" ]]
+	[[ $(mt_out_field a) == "$(mt_hex "$a")-$(mt_hex "$b")" ]]
+	[[ $(mt_out_field b) == "$(mt_hex "$b")-$(mt_hex $((b + ps)))" ]]
 	mt_try 1
 	[[ $output == "$(printf '%x' "$a")-"*" rw-p "* ]]
 	mt_resume
@@ -150,6 +182,19 @@ mp_access() {
 	a=$(($(sed -n 's/^a: //p' "$MT_OUT" | tail -n1 | cut -d- -f1)))
 	b=$(($(sed -n 's/^b: //p' "$MT_OUT" | tail -n1 | cut -d- -f1)))
 	g=$(($(mt_out_field guard | cut -d- -f1)))
+	# Each printed range against maps: a ends where its rw-p line ends
+	# (the guard's start), the guard's ---p line is exactly its range, b
+	# is one page from the start of its rw-p line.
+	line=$(mt_maps_line "$MT_PID" "$a")
+	[[ $(sed -n 's/^a: //p' "$MT_OUT" | tail -n1) == \
+		"$(mt_hex "$a")-$(mt_hex "$(mp_end "$line")")" ]]
+	line=$(mt_maps_line "$MT_PID" "$g")
+	[[ $(mt_out_field guard) == \
+		"$(mt_hex "$(mp_start "$line")")-$(mt_hex "$(mp_end "$line")")" ]]
+	line=$(mt_maps_line "$MT_PID" "$b")
+	[[ $(sed -n 's/^b: //p' "$MT_OUT" | tail -n1) == \
+		"$(mt_hex "$(mp_start "$line")")-$(mt_hex $((b + ps)))" ]]
+	[[ $(mt_maps_line "$MT_PID" $((b + ps - 1))) == "$line" ]]
 	# The guard as the kernel sees it: a ---p mapping of one page
 	# between a (rw-p) and b (rw-p).
 	line=$(mt_maps_line "$MT_PID" "$g")
@@ -204,8 +249,10 @@ mp_access() {
 
 # --- jit ----------------------------------------------------------------------
 
-# Reads "code: 0xA-0xB", "machine code:", the two pauses, each "access:" line
-# with its "caught:" and "fault address:" lines, and "result:".
+# Reads "code: 0xA-0xB", "machine code:", the two pauses, the "mprotect:
+# PROT_..." line before pause 2 (the names of the perms the test reads in
+# maps there), each "access:" line with its "caught:" and "fault address:"
+# lines, and "result:".
 @test "jit: rw-p, then r-xp; calling before and writing after fault" {
 	local ps c line bytes
 	case $(uname -m) in
@@ -231,6 +278,7 @@ mp_access() {
 	mt_wait_pause 2
 	line=$(mt_maps_line "$MT_PID" "$c")
 	[[ $(mp_perms "$line") == r-xp && $(mp_start "$line") == "$c" ]]
+	[[ $(mp_before_pause 2) == "mprotect: $(mp_prot_names "$(mp_perms "$line")")" ]]
 	mt_try 2
 	[[ $output == "$(printf '%x-%x' "$c" $((c + ps))) r-xp "* ]]
 	mt_finish
