@@ -101,7 +101,7 @@ vm_mem_count() {
 # zero-page paragraph. Each pause: its row's minflt, majflt and rss kB
 # equal /proc/PID/stat and status, and its try: command shows them.
 @test "page_faults: every row and total equals /proc/PID at its pause" {
-	local ps n nkb i a b r w got fa want tmpfs=0 cached
+	local ps n nkb i a b r w x got fa want tmpfs=0 cached
 	local -a at
 	local rows=(- - "write A" "read B" "populate C"
 		"MADV_DONTNEED A" "read A again" - "read the file"
@@ -123,6 +123,15 @@ vm_mem_count() {
 			}
 		fi
 		mt_try "$i"
+		# ps -o minflt,majflt,rss: the totals the test read itself.
+		if [[ $(mt_pause_line "$i") == *"; try: ps -o minflt,majflt,rss $MT_PID" ]]; then
+			read -r -a r <<<"${lines[1]}"
+			[[ ${lines[0]} == *MINFL*MAJFL*RSS* &&
+				"${r[*]}" == "${at[i]}" ]] || {
+				echo "pause $i: ps $output, /proc ${at[i]}" >&2
+				false
+			}
+		fi
 		case $i in
 		1)
 			[[ $(mt_out_field "page size") == "$ps" ]]
@@ -131,8 +140,10 @@ vm_mem_count() {
 			a=$(mt_out_field "region A")
 			b=$(mt_out_field "region B")
 			# Mapped, not touched, one mapping each, THP off.
-			[[ $(mt_maps_line "$MT_PID" "$a") == \
-				"${a#0x}-$(printf %x $((a + n * ps))) rw-p "* ]]
+			for w in "$a" "$b"; do
+				[[ $(mt_maps_line "$MT_PID" "$w") == \
+"${w#0x}-$(printf %x $((w + n * ps))) rw-p "* ]]
+			done
 			[[ $(mt_smaps_kb "$MT_PID" "$a" Rss) == 0 ]]
 			[[ $(mt_smaps_kb "$MT_PID" "$b" Rss) == 0 ]]
 			[[ $output == *"Rss: "*" 0 kB"* ]]
@@ -193,6 +204,38 @@ the drop")
 		((a[0] <= got[3] && got[3] <= b[0] && a[1] <= got[4] &&
 			got[4] <= b[1]))
 	done
+	# Each row's own minor and major faults against the test's reads at
+	# the pauses around it. A row alone between two pauses starts
+	# counting as its pause returns and prints the totals of the next
+	# one: it took every fault in between, exactly. Rows that share an
+	# interval count only their steps: together at most its faults.
+	[[ $(vm_row "mapped A and B") == "0 0 0 "* ]]
+	for r in "write A|1|2" "populate C|3|4" "read A again|5|6" \
+		"read the file|7|8" "write A again|read B|2|3" \
+		"write C|MADV_DONTNEED A|4|5" "read it again|map, read again|8|9"
+	do
+		IFS='|' read -r -a w <<<"$r"
+		read -r -a a <<<"${at[w[${#w[@]} - 2]]}"
+		read -r -a b <<<"${at[w[${#w[@]} - 1]]}"
+		got=(0 0)
+		for ((i = 0; i < ${#w[@]} - 2; i++)); do
+			read -r -a x <<<"$(vm_row "${w[i]}")"
+			got=($((got[0] + x[1])) $((got[1] + x[2])))
+		done
+		if ((${#w[@]} == 3)); then
+			((got[0] == b[0] - a[0] && got[1] == b[1] - a[1]))
+		else
+			((got[0] <= b[0] - a[0] && got[1] <= b[1] - a[1]))
+		fi || {
+			echo "${r%|*|*}: faults ${got[*]}, /proc from" \
+				"${a[*]} to ${b[*]}" >&2
+			false
+		}
+	done
+	# Write A, seen from the pauses: RSS grew by A's pages exactly.
+	read -r -a a <<<"${at[1]}"
+	read -r -a b <<<"${at[2]}"
+	((b[2] - a[2] == nkb))
 	# MADV_DONTNEED gave back A's pages: VmRSS fell by them.
 	read -r -a a <<<"${at[4]}"
 	read -r -a b <<<"${at[5]}"
