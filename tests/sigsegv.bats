@@ -291,6 +291,7 @@ sg_cat_step() {
 # O_NONBLOCK: each program must say so at once (a hang is the timeout's
 # status, 124). Reads the message on stderr.
 @test "demand_loader, uffd_loader, loader_bench: a FIFO is refused at once" {
+	# shellcheck disable=SC2034 # mt_run reads MT_TIMEOUT
 	local MT_TIMEOUT=5 p
 	mkfifo "$MT_TMP/fifo"
 	for p in demand_loader uffd_loader; do
@@ -339,6 +340,27 @@ sg_cat_step() {
 		"$(od -An -v -tx1 -N 8 "$exe" | xargs)" ]]
 	awk -v p=$((n - 1)) '$1 == p { f = 1 } END { exit !f }' <<<"$output"
 	[[ $(sg_field 'faults taken' <(echo "$output")) == 2 ]]
+}
+
+# sigsegv/README.md's sample, run again on the same input (seq 1 5000, as
+# the README makes it): the report lines without addresses and the table's
+# bytes are what the program prints now. Reads "file size:", "page size:",
+# "region:" (after its range), "window:", the table rows, the counts.
+@test "demand_loader: the README's sample is what it prints" {
+	local readme=$MT_TOP/sigsegv/README.md sample want got
+	[[ $(mt_pagesize) == 4096 ]] || skip "the sample is for 4096-byte pages"
+	seq 1 5000 >"$MT_TMP/seq.txt"
+	sample=$(awk '/^\$ sigsegv\/demand_loader --pages 1,4 --step/ { f = 1; next }
+		f && /^```/ { exit } f' "$readme")
+	[[ -n $sample ]]
+	mt_run 0 "$S/demand_loader" --pages 1,4 "$MT_TMP/seq.txt"
+	# Addresses (and the pid) differ from run to run: compare the rest.
+	want=$(grep -E '^(file size|page size|window|faults taken|pages loaded|pages present):|^region: |^ +[0-9]+  0x' <<<"$sample" |
+		sed -E 's/0x[0-9a-f]+/ADDR/g')
+	got=$(grep -E '^(file size|page size|window|faults taken|pages loaded|pages present):|^region: |^ +[0-9]+  0x' <<<"$output" |
+		sed -E 's/0x[0-9a-f]+/ADDR/g')
+	[[ $(wc -l <<<"$want") == 9 ]]
+	[[ $got == "$want" ]]
 }
 
 @test "demand_loader: common behaviour" {
