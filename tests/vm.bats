@@ -373,7 +373,8 @@ vm_vmstat() {
 # regions' address, chunk table, faults, Rss, AnonHugePages and the
 # "no huge page here" reason; the MAP_HUGETLB lines.
 @test "thp: faults, Rss and AnonHugePages agree with the kernel" {
-	local ps hp top pmd mode size a n f0 f1 f2 f3 fb0 fb1 w rows nr free
+	local ps hp top pmd mode size a n f0 f1 f2 f3 fb0 fb1 w rows nr free c x
+	local -a reg next
 	ps=$(mt_pagesize)
 	[[ -r $THP/hpage_pmd_size ]] || skip "no THP in this kernel"
 	hp=$(<"$THP/hpage_pmd_size")
@@ -386,6 +387,7 @@ vm_vmstat() {
 	mt_wait_pause 1
 	mt_try 1
 	a=$(mt_out_field "MADV_HUGEPAGE region")
+	reg[1]=$a
 	# Its own mapping, aligned, marked hg, nothing in it yet.
 	[[ $(mt_maps_line "$MT_PID" "$a") == \
 		"${a#0x}-$(printf %x $((a + size))) rw-p "* ]]
@@ -416,6 +418,9 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 	mt_try 3
 	f2=$(mt_stat_field "$MT_PID" 10)
 	a=$(mt_out_field "MADV_NOHUGEPAGE region")
+	reg[2]=$a
+	[[ $(mt_maps_line "$MT_PID" "$a") == \
+		"${a#0x}-$(printf %x $((a + size))) rw-p "* ]]
 	((a % hp == 0))
 	vm_smaps_line "$MT_PID" "$a" VmFlags | grep -qw nh
 	[[ $(mt_smaps_kb "$MT_PID" "$a" AnonHugePages) == 0 ]]
@@ -426,6 +431,9 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 	f3=$(mt_stat_field "$MT_PID" 10)
 	nr=$(awk '$1 == "HugePages_Total:" { print $2 }' /proc/meminfo)
 	free=$(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo)
+	# The pool is vm.nr_hugepages, and surplus pages if any.
+	(($(</proc/sys/vm/nr_hugepages) + $(awk '$1 == "HugePages_Surp:" {
+		print $2 }' /proc/meminfo) == nr))
 	mt_try 4
 	if grep -q '^hugetlb region: ' "$MT_OUT"; then
 		a=$(mt_out_field "hugetlb region")
@@ -461,6 +469,22 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 	rows=$(awk '/^chunk/ { t++ } t && $2 ~ /^0x/ { s[t] += $3 }
 		END { print s[1] + 0, s[2] + 0 }' "$MT_OUT")
 	[[ $rows == "$((f1 - f0)) $((size / ps))" ]]
+	# Rows "C  ADDR  FAULTS ...": C counts from 0, and ADDR is the
+	# region's start (its maps line, above) plus C huge pages: aligned,
+	# consecutive, every chunk inside the mapping.
+	rows=$(awk '/^chunk/ { t++ } t && $2 ~ /^0x/ { print t, $1, $2 }' \
+		"$MT_OUT")
+	next=(0 0 0)
+	while read -r w c x; do
+		[[ $(mt_hex "$x") == "$x" ]] && ((c == next[w] &&
+			x == reg[w] + c * hp && x % hp == 0 &&
+			c < size / hp)) || {
+			echo "table $w: chunk $c at $x, region ${reg[w]}" >&2
+			false
+		}
+		next[w]=$((c + 1))
+	done <<<"$rows"
+	((next[1] == size / hp && next[2] == size / hp))
 	# The MADV_NOHUGEPAGE region: a fault a small page, exactly.
 	[[ $(sed -n 's/^faults: //p' "$MT_OUT" | sed -n 2p) == \
 		"$((size / ps)) for $((size / ps)) small pages" ]]
@@ -485,6 +509,40 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 	madvise) grep -q '^  madvise: only regions marked' "$MT_OUT" ;;
 	never) grep -q '^  never: no region gets huge pages' "$MT_OUT" ;;
 	esac
+}
+
+# Lines: "MAP_HUGETLB: pool of N pages, M free". A first thp holds one
+# pool page at its pause 4, so that the pool's total and free differ; a
+# second run reads them, between two reads of /proc/meminfo by the test.
+@test "thp: MAP_HUGETLB's pool figures equal /proc/meminfo" {
+	local nr total free t2 f2 got try
+	nr=$(</proc/sys/vm/nr_hugepages)
+	free=$(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo)
+	((nr >= 2 && free >= 2)) || skip "needs 2 free pages in the hugetlb"\
+" pool (vm.nr_hugepages is $nr, $free free; CI's hugetlb run reserves 4)"
+	mt_start "$TP" -s 1
+	for i in 1 2 3; do
+		mt_wait_pause "$i"
+		mt_resume
+	done
+	mt_wait_pause 4
+	grep -q '^hugetlb region: ' "$MT_OUT"
+	for try in 1 2 3 4 5; do
+		read -r total free < <(awk '$1 == "HugePages_Total:" { t = $2 }
+			$1 == "HugePages_Free:" { f = $2 }
+			END { print t, f }' /proc/meminfo)
+		mt_run 0 "$TP" -s 1
+		got=$(mt_out_field MAP_HUGETLB <(echo "$output"))
+		read -r t2 f2 < <(awk '$1 == "HugePages_Total:" { t = $2 }
+			$1 == "HugePages_Free:" { f = $2 }
+			END { print t, f }' /proc/meminfo)
+		# Another process took or gave back a pool page: again.
+		[[ "$total $free" == "$t2 $f2" ]] && break
+	done
+	((total > free))
+	[[ $got == "pool of $total pages, $free free (vm.nr_hugepages)" ]]
+	mt_finish
+	((MT_STATUS == 0))
 }
 
 # Lines: "region size" after -s rounds up to whole huge pages.
