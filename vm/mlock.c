@@ -157,6 +157,35 @@ static void past_the_limit(const struct rlimit *rl, int cap)
 	_exit(0);
 }
 
+/* The mappings mlockall left unlocked, from smaps: no "lo" in VmFlags.
+ * They are the kernel's special mappings ([vvar], [vdso]...), which map
+ * pages no process may pin. */
+static const char *unlocked(void)
+{
+	static struct mt_lines l;
+	static struct mt_mapping m;
+	static char names[256];
+	const char *s, *lo;
+	size_t n = 0;
+
+	names[0] = '\0';
+	if (mt_lines_open(&l, "/proc/self/smaps") < 0)
+		mt_die("/proc/self/smaps");
+	while ((s = mt_lines_next(&l))) {
+		if (mt_parse_maps_line(s, &m) == 0 ||
+		    strncmp(s, "VmFlags:", 8) != 0)
+			continue;
+		for (lo = s; (lo = strstr(lo, " lo")); lo++)
+			if (lo[3] == ' ' || lo[3] == '\0')
+				break;
+		if (!lo && n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n,
+					      " %s", m.path[0] ? m.path :
+					      "(anonymous)");
+	}
+	return names[0] ? names + 1 : "none";
+}
+
 static void lock_all(void)
 {
 	size_t len = npages * ps;
@@ -169,9 +198,10 @@ static void lock_all(void)
 		printf("  every mapping counts against the limit, and VmSize "
 		       "is %ld kB\n", mt_status_kb("VmSize"));
 	else
-		printf("  VmLck: %ld kB of VmSize %ld kB: all but [vdso] and "
-		       "[vvar], which\n  cannot be locked\n",
-		       mt_status_kb("VmLck"), mt_status_kb("VmSize"));
+		printf("  VmLck: %ld kB of VmSize %ld kB: every mapping is "
+		       "locked but\n  %s, which cannot be locked\n",
+		       mt_status_kb("VmLck"), mt_status_kb("VmSize"),
+		       unlocked());
 	mt_pause("%s; try: grep -E 'VmSize|VmLck' /proc/%d/status",
 		 r ? "refused" : "mlockall", (int)getpid());
 	if (r)
