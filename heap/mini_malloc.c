@@ -587,8 +587,8 @@ int posix_memalign(void **pp, size_t a, size_t n)
 static long bench_ops;		/* --bench: calls to time (0: the demo) */
 static void options(int argc, char **argv);
 
-static const char *names[] = { "a", "b", "c", "d" };
-static char *named[4];		/* the demo's blocks, by name */
+static const char *names[] = { "a", "b", "c", "d", "x", "y" };
+static char *named[6];		/* the demo's blocks, by name */
 
 /* Every block of arena 0 (the demo needs no other), walked by its
  * headers as free does, up to the fence. */
@@ -602,7 +602,7 @@ static void print_blocks(void)
 	for (; block_size(b) != 0; b = next_block(b)) {
 		const char *name = "-";
 
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 6; i++)
 			if (named[i] == payload(b))
 				name = names[i];
 		if (in_use(b))
@@ -649,15 +649,15 @@ static void pause_header(const char *what, void *b)
 		 (unsigned long)b, (int)getpid());
 }
 
-/* The aligned family, calloc and the edge cases (nothing for the kernel
- * to show: no pause). */
+/* The aligned family, calloc and the edge cases. calloc gets a block that
+ * held something: 8000 bytes of 0xa5, freed just before. */
 static void show_aligned_and_edges(void)
 {
 	static const char *call[] = { "posix_memalign(64, 100)",
 		"aligned_alloc(1024, 2048)", "memalign(256, 10)",
 		"valloc(100)", "pvalloc(100)", "calloc(1000, 8)" };
 	size_t align[] = { 64, 1024, 256, mt_pagesize(), mt_pagesize(), 16 };
-	void *p[6] = { NULL }, *z, *y;
+	void *p[6] = { NULL }, *z, *dirty;
 	int i;
 
 	mm_posix_memalign(&p[0], 64, 100);
@@ -665,6 +665,10 @@ static void show_aligned_and_edges(void)
 	p[2] = mm_memalign(256, 10);
 	p[3] = mm_valloc(100);
 	p[4] = mm_pvalloc(100);
+	if (!(dirty = mm_malloc(8000)))
+		mt_die("malloc(8000)");
+	memset(dirty, 0xa5, 8000);
+	mm_free(dirty);
 	p[5] = mm_calloc(1000, 8);
 	printf("call                       address         aligned  usable\n");
 	for (i = 0; i < 6; i++) {
@@ -675,9 +679,14 @@ static void show_aligned_and_edges(void)
 		       (uintptr_t)p[i] % align[i] ? "NO" : "yes",
 		       mm_malloc_usable_size(p[i]));
 	}
+	printf("before calloc: malloc(8000) at 0x%lx, filled with 0xa5, "
+	       "freed\n", (unsigned long)dirty);
 	/* All zero: the first byte is, and each equals the next. */
-	printf("calloc zeroed: %s\n", *(char *)p[5] == 0 &&
-	       memcmp(p[5], (char *)p[5] + 1, 7999) == 0 ? "yes" : "NO");
+	printf("calloc zeroed: %s (%s)\n", *(char *)p[5] == 0 &&
+	       memcmp(p[5], (char *)p[5] + 1, 7999) == 0 ? "yes" : "NO",
+	       p[5] == dirty ? "the block of 0xa5 bytes" : "another block");
+	mt_pause("calloc cleared the freed block; try: xxd -a -s 0x%lx "
+		 "-l 8000 /proc/%d/mem", (unsigned long)p[5], (int)getpid());
 	for (i = 0; i < 6; i++)
 		mm_free(p[i]);
 
@@ -685,13 +694,7 @@ static void show_aligned_and_edges(void)
 	printf("malloc(0): 0x%lx, usable %zu\n", (unsigned long)z,
 	       mm_malloc_usable_size(z));
 	mm_free(z);
-	z = mm_malloc(200);
-	mm_free(z);
-	printf("malloc(200), then free: 0x%lx\n", (unsigned long)z);
-	y = mm_malloc(200);
-	printf("malloc(200) again: 0x%lx (%s)\n", (unsigned long)y,
-	       z == y ? "the same block" : "another block");
-	z = mm_realloc(y, 0);
+	z = mm_realloc(mm_malloc(200), 0);
 	printf("realloc(p, 0): %s\n", z ? "not NULL" : "freed, NULL");
 	errno = 0;
 	z = mm_malloc(SIZE_MAX);
@@ -701,6 +704,33 @@ static void show_aligned_and_edges(void)
 	z = mm_calloc(SIZE_MAX / 2, 4);		/* the product overflows */
 	printf("calloc(SIZE_MAX/2, 4): %s (%s)\n", z ? "not NULL" : "NULL",
 	       strerror(errno));
+}
+
+/* A freed block with used blocks on both sides cannot merge: it waits in
+ * the bin of its size, and the next request of that size takes it back.
+ * Cutting y also leaves exactly the smallest block behind. */
+static void show_exact_bins(void)
+{
+	char *x, *y, *again;
+	size_t xs;
+
+	if (!(x = named[4] = mm_malloc(200)) ||
+	    !(y = named[5] = mm_malloc(400)))
+		mt_die("malloc");
+	xs = block_size(block_of(x));
+	printf("x: 0x%lx, y: 0x%lx\n", (unsigned long)x, (unsigned long)y);
+	mm_free(x);
+	named[4] = NULL;
+	print_blocks();
+	printf("    x's block has used blocks on both sides: it waits in "
+	       "bin %d, for\n    %zu-byte blocks only. y's cut left %zu "
+	       "bytes: the smallest block\n", bin_index(xs), xs,
+	       block_size(next_block(block_of(y))));
+	pause_header("x freed, in its exact bin", block_of(x));
+	if (!(again = named[4] = mm_malloc(200)))
+		mt_die("malloc");
+	printf("malloc(200) again: 0x%lx (%s)\n", (unsigned long)again,
+	       again == x ? "x's block, from its bin" : "another block");
 }
 
 static void demo(void)
@@ -742,8 +772,10 @@ static void demo(void)
 	printf("\n== stage 2: free(b), free(c): one free block\n");
 	mm_free(named[1]);
 	mm_free(named[2]);
+	old = named[1];
+	named[1] = named[2] = NULL;
 	print_blocks();
-	pause_header("b, c merged", block_of(named[1]));
+	pause_header("b, c merged", block_of(old));
 
 	printf("\n== stage 3: a = realloc(a, 300), then realloc(a, 3000)\n");
 	for (i = 0; i < 2; i++) {
@@ -787,10 +819,15 @@ static void demo(void)
 	printf("\n== stage 7: the aligned family, calloc, edge cases\n");
 	show_aligned_and_edges();
 
-	printf("\n== stage 8: free(a), free(d): one free block again\n");
-	mm_free(named[0]);
-	mm_free(named[3]);
-	named[0] = named[3] = NULL;
+	printf("\n== stage 8: x, y = malloc(200, 400), free(x): exact "
+	       "bins\n");
+	show_exact_bins();
+
+	printf("\n== stage 9: free(x, y, a, d): one free block again\n");
+	for (i = 0; i < 6; i++) {
+		mm_free(named[i]);
+		named[i] = NULL;
+	}
 	print_blocks();
 	pause_header("all free, the arena stays mapped",
 		     (char *)arenas + ARENA_HDR);

@@ -1133,20 +1133,99 @@ mini_check_mapping() {
 	((MT_STATUS == 0))
 }
 
-# Lines: stage 8's table; [pause 7] and its try: (xxd of block 0).
-@test "mini_malloc: pause 7: all freed, arena 0 is one free block again" {
-	local pid lo hi
+# Lines: stage 7 "before calloc: malloc(8000) at ADDR, filled with 0xa5,
+# freed", the "calloc(1000, 8) ADDR yes 8000" row, "calloc zeroed:";
+# [pause 7] and its try: (xxd -a of the calloc block).
+@test "mini_malloc: pause 7: calloc clears a block that held 0xa5 bytes" {
+	local pid lo hi dirty c n
 	mini_goto 7
 	pid=$MT_PID
-	mini_check_blocks 8 "$pid"
 	read -r _ _ lo _ hi < <(grep '^arena 0: ' "$MT_OUT")
-	[[ $(mini_rows 8) == "$(mt_hex $((lo + 16)))  $((hi - lo - 32))"* ]]
-	(($(mini_rows 8 | wc -l) == 1))
+	dirty=$(mini_stage 7 | sed -n 's/^before calloc: malloc(8000) at \(0x[0-9a-f]*\), filled with 0xa5, freed$/\1/p')
+	c=$(mini_stage 7 | awk '$1 == "calloc(1000," { print $3 }')
+	# calloc got the very block malloc(8000) had (the same block size):
+	# the freed block, merged back into the free rest, comes first.
+	[[ -n $dirty && $c == "$dirty" ]]
+	((dirty > lo && dirty + 8000 < hi))
+	[[ $(mt_out_field "calloc zeroed") == "yes (the block of 0xa5 bytes)" ]]
+	# Our own read of its 8000 bytes: all zero (a clear of only some of
+	# them leaves 0xa5 behind). Lines: "BYTE:COUNT" for each value.
+	n=$(dd if="/proc/$pid/mem" bs=8000 count=1 skip=$((c)) \
+		iflag=skip_bytes status=none 2>/dev/null | od -An -v -tx1 |
+		tr -s ' ' '\n' | sed '/^$/d' | sort | uniq -c |
+		awk '{ printf "%s:%s ", $2, $1 }')
+	[[ -n $n ]] || skip "cannot read /proc/$pid/mem"
+	[[ $n == "00:8000 " ]]
+	command -v xxd >/dev/null ||
+		skip "xxd is not installed (package xxd or vim-common)"
+	# xxd -a folds the lines of zeros into "*": first line, *, last.
+	mt_try 7
+	((${#lines[@]} == 3))
+	[[ ${lines[0]} == "$(printf '%x' $((c))): 0000 0000 0000 0000 "* ]]
+	[[ ${lines[1]} == '*' ]]
+	[[ ${lines[2]} == \
+		"$(printf '%x' $((c + 7984))): 0000 0000 0000 0000 "* ]]
+	mt_finish
+	((MT_STATUS == 0))
+}
+
+# Lines: stage 8 "x: ADDR, y: ADDR", its table and the note under it;
+# [pause 8] and its try: (xxd of x's header); "malloc(200) again: ADDR".
+@test "mini_malloc: pause 8: a freed block between used ones, its exact bin" {
+	local pid x y rows again xs ys
+	xs=$(mini_block_size 200)
+	ys=$(mini_block_size 400)
+	mini_goto 8
+	pid=$MT_PID
+	mini_check_blocks 8 "$pid"
+	read -r _ x _ y < <(mini_stage 8 | grep '^x: ')
+	x=${x%,}
+	# x's block is free, of malloc(200)'s size, in its bin (224-byte
+	# blocks only); y's block follows, in use, exactly malloc(400)'s
+	# size; then the 32 bytes y's cut left: a block of their own, free,
+	# in bin 0 (the rows' sizes are the headers', by mini_check_blocks).
+	rows=$(mini_rows 8)
+	[[ $(awk -v a="$(mt_hex $((x - 16)))" '$1 == a { print $2, $3, $4 }' \
+		<<<"$rows") == "$xs free $(mini_bin "$xs")" ]]
+	((y - 16 == x - 16 + xs))
+	[[ $(awk -v a="$(mt_hex $((y - 16)))" '$1 == a { print $2, $3, $5 }' \
+		<<<"$rows") == "$ys used y" ]]
+	[[ $(awk -v a="$(mt_hex $((y - 16 + ys)))" \
+		'$1 == a { print $2, $3, $4 }' <<<"$rows") == "32 free 0" ]]
+	[[ $(mini_stage 8 | grep -A1 "waits in bin") == \
+"    x's block has used blocks on both sides: it waits in bin $(mini_bin \
+"$xs"), for"$'\n'"    $xs-byte blocks only. y's cut left 32 bytes: the \
+smallest block" ]]
+	command -v xxd >/dev/null ||
+		skip "xxd is not installed (package xxd or vim-common)"
+	mt_try 8
+	[[ ${lines[0]} == "$(printf '%x' $((x - 16))):"* ]]
+	mini_mem "$pid" "$((x - 16))" 1 ||
+		skip "cannot read /proc/$pid/mem: $MEM_ERR"
+	[[ $(mini_xxd_words) == "${MEM[0]} $xs" ]]
+	mt_resume
+	# The next malloc(200) takes x's block back from its bin.
+	mt_wait_pause 9
+	again=$(mt_out_field "malloc(200) again")
+	[[ $again == "$(mt_hex "$x") (x's block, from its bin)" ]]
+	mt_finish
+	((MT_STATUS == 0))
+}
+
+# Lines: stage 9's table; [pause 9] and its try: (xxd of block 0).
+@test "mini_malloc: pause 9: all freed, arena 0 is one free block again" {
+	local pid lo hi
+	mini_goto 9
+	pid=$MT_PID
+	mini_check_blocks 9 "$pid"
+	read -r _ _ lo _ hi < <(grep '^arena 0: ' "$MT_OUT")
+	[[ $(mini_rows 9) == "$(mt_hex $((lo + 16)))  $((hi - lo - 32))"* ]]
+	(($(mini_rows 9 | wc -l) == 1))
 	# The arena stays mapped: free gives nothing back to the kernel.
 	mt_maps_line "$pid" "$lo" >/dev/null
 	command -v xxd >/dev/null ||
 		skip "xxd is not installed (package xxd or vim-common)"
-	mt_try 7
+	mt_try 9
 	[[ ${lines[0]} == "$(printf '%x' $((lo + 16))):"* ]]
 	[[ $(mini_xxd_words) == "0 $((hi - lo - 32))" ]]
 	mt_finish
@@ -1154,11 +1233,10 @@ mini_check_mapping() {
 }
 
 # Lines: stage 7's table "call address aligned usable", "calloc zeroed:",
-# "malloc(0): ADDR, usable N", "malloc(200), then free: ADDR",
-# "malloc(200) again: ADDR (the same block)", "realloc(p, 0):",
+# "malloc(0): ADDR, usable N", "realloc(p, 0):",
 # "malloc(SIZE_MAX):", "calloc(SIZE_MAX/2, 4):".
 @test "mini_malloc: stage 7: the aligned family, calloc and edge cases" {
-	local out=$MT_TMP/out call addr ok usable align want n=0 lo hi z y
+	local out=$MT_TMP/out call addr ok usable align want n=0 lo hi z
 	local ps enomem="Cannot allocate memory"
 	ps=$(mt_pagesize)
 	# strerror(ENOMEM) in each C library's words
@@ -1185,16 +1263,11 @@ mini_check_mapping() {
 	done < <(mini_stage 7 "$out" | awk '$1 ~ /^[a-z_]+\(/ &&
 		$(NF - 2) ~ /^0x/ { print $1, $(NF - 2), $(NF - 1), $NF }')
 	((n == 6))
-	[[ $(mt_out_field "calloc zeroed" "$out") == yes ]]
+	[[ $(mt_out_field "calloc zeroed" "$out") == "yes (the block of"* ]]
 	# malloc(0) gives the smallest block: 32 bytes, 16 of them usable.
 	[[ $(mt_out_field "malloc(0)" "$out") =~ ^(0x[0-9a-f]+),\ usable\ 16$ ]]
 	z=${BASH_REMATCH[1]}
 	((z > lo && z < hi && z % 16 == 0))
-	# A freed block is used again for the next request of its size.
-	z=$(mt_out_field "malloc(200), then free" "$out")
-	y=$(mt_out_field "malloc(200) again" "$out")
-	[[ $y == "$z (the same block)" ]]
-	((z > lo && z < hi))
 	[[ $(mt_out_field "realloc(p, 0)" "$out") == "freed, NULL" ]]
 	[[ $(mt_out_field "malloc(SIZE_MAX)" "$out") == "NULL ($enomem)" ]]
 	grep -qxF "calloc(SIZE_MAX/2, 4): NULL ($enomem)" "$out"
