@@ -6,7 +6,7 @@
  * right now (its mapcount): a page mapped once is Private, mapped by two
  * processes Shared. Pss divides each page by that count. Dirty means
  * written and not yet written back to its file (after a sync, or about
- * 30 s, a file page turns Clean).
+ * 30 s, a file page turns Clean: the program says so when it sees it).
  *
  * The program writes two pages into each of four mappings:
  *   private-anon   MAP_PRIVATE | MAP_ANONYMOUS
@@ -70,24 +70,40 @@ static long kb(pid_t pid, const char *p, const char *field)
 	return mt_kb_field(path, p, field);
 }
 
-static void rows(const char *who, pid_t pid)
+/* The rows of one process. Returns 1 if its shared-file pages, written
+ * at stage 1, are in RAM but no longer Dirty: written back. */
+static int rows(const char *who, pid_t pid)
 {
-	for (int i = 0; i < 4; i++)
+	long rss = 0, dirty = 0;
+
+	for (int i = 0; i < 4; i++) {
+		rss = kb(pid, map[i], "Rss");
+		dirty = kb(pid, map[i], "Shared_Dirty") +
+			kb(pid, map[i], "Private_Dirty");
 		printf("%-7s %-13s %5ld %5ld %12ld %13ld %9ld\n", who, names[i],
-		       kb(pid, map[i], "Rss"), kb(pid, map[i], "Pss"),
+		       rss, kb(pid, map[i], "Pss"),
 		       kb(pid, map[i], "Shared_Dirty"),
 		       kb(pid, map[i], "Private_Dirty"),
 		       kb(pid, map[i], "Anonymous"));
+	}
+	return rss > 0 && dirty == 0;	/* the last mapping: shared-file */
 }
 
 static void stage(int n, const char *what)
 {
+	int clean;
+
 	printf("\nstage %d: %s\n%-7s %-13s %5s %5s %12s %13s %9s\n", n, what,
 	       "who", "mapping (kB)", "Rss", "Pss", "Shared_Dirty",
 	       "Private_Dirty", "Anonymous");
-	rows("parent", parent);
+	clean = rows("parent", parent);
 	if (child)
 		rows("child", child);
+	/* Writeback (a sync, or the flusher after dirty_expire_centisecs,
+	 * 30 s) makes a file page Clean: the Dirty columns lose it. */
+	if (clean)
+		printf("  shared-file was written back to the file (a sync, "
+		       "or ~30 s): Clean now\n");
 }
 
 /* The child waits for a word from the parent, does it, says done. */
