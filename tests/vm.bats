@@ -1213,7 +1213,23 @@ vm_memstat_vs_rollup() {
 	fi
 	mt_run 1 "${pre[@]}" "$MS" 1
 	[[ $stderr == *"/proc/1/smaps_rollup: Permission denied"* ]]
-	[[ $stderr == *"needs the right to ptrace it"* ]]
+	[[ $stderr == *"needs the right to ptrace it:"$'\n'"  be its owner,"\
+" or have CAP_SYS_PTRACE (root)" ]]
+}
+
+# Lines: "needs the right", "this process has CAP_SYS_PTRACE". With the
+# capability (bit 19 of CapEff), a refusal is the kernel's even so: said.
+@test "memstat: refused with CAP_SYS_PTRACE: the kernel refuses even so" {
+	local cap
+	cap=$(awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
+	(((16#$cap >> 19) & 1)) || skip "this shell has no CAP_SYS_PTRACE"
+	cat /proc/1/smaps_rollup >/dev/null 2>&1 &&
+		skip "PID 1's smaps_rollup is readable here: nothing refuses"
+	mt_run 1 "$MS" 1
+	[[ $stderr == *"/proc/1/smaps_rollup: Permission denied"* ]]
+	[[ $stderr == *"needs the right to ptrace it:"$'\n'"  this process"\
+" has CAP_SYS_PTRACE, and the kernel refuses even so (a"$'\n'"  security"\
+" module's rule, or a process the kernel protects)" ]]
 }
 
 # Lines: pid, the table, mappings, RSS, PSS, USS, swap, swap PSS, PSS of

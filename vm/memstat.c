@@ -34,6 +34,21 @@ static int summary;		/* -s: the totals only */
 static char pid[24];		/* the process, as a number */
 static void options(int argc, char **argv);
 
+/* Does this process have CAP_SYS_PTRACE (bit 19 of CapEff in status)? */
+static int has_cap_sys_ptrace(void)
+{
+	static struct mt_lines l;
+	const char *s;
+	int yes = 0;
+
+	if (mt_lines_open(&l, "/proc/self/status") < 0)
+		return 0;
+	while ((s = mt_lines_next(&l)))
+		if (strncmp(s, "CapEff:", 7) == 0)
+			yes = (strtoull(s + 7, NULL, 16) >> 19) & 1;
+	return yes;
+}
+
 /* Open /proc/PID/FILE, or say plainly why not and exit 1. */
 static void open_proc(struct mt_lines *l, const char *file)
 {
@@ -50,6 +65,11 @@ static void open_proc(struct mt_lines *l, const char *file)
 	if (e == ESRCH)
 		mt_fail("process %s has no user memory: a kernel thread, or "
 			"it exited", pid);
+	if ((e == EACCES || e == EPERM) && has_cap_sys_ptrace())
+		mt_fail("reading the memory map of process %s needs the right "
+			"to ptrace it:\n  this process has CAP_SYS_PTRACE, and "
+			"the kernel refuses even so (a\n  security module's "
+			"rule, or a process the kernel protects)", pid);
 	if (e == EACCES || e == EPERM)
 		mt_fail("reading the memory map of process %s needs the right "
 			"to ptrace it:\n  be its owner, or have CAP_SYS_PTRACE "
