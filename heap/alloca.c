@@ -35,6 +35,7 @@ static size_t size = 64 * 1024;		/* -s */
 static size_t max_size;		/* a quarter of the stack room left */
 static rlim_t limit;			/* RLIMIT_STACK */
 static size_t in_use;			/* stack used when main started */
+static const volatile int *main_local;	/* in_use is measured down to it */
 static int size_given;
 static char outbuf[8192];	/* stdout's buffer: one write at the end */
 static void options(int argc, char **argv);
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	mt_init(argv);
+	main_local = &local;
 	options(argc, argv);
 
 	printf("stack limit (ulimit -s): ");
@@ -203,14 +205,15 @@ static void options(int argc, char **argv)
 	int c;
 
 	/* The stack in use so far (arguments, environment, the loader's
-	 * frames) counts against the limit too. printf alone needs some
-	 * KiB of stack: below 32 KiB of room, say so with write(2) only. */
+	 * frames, main's own) counts against the limit too: from the top
+	 * of [stack] down to main's local. printf alone needs some KiB of
+	 * stack: below 32 KiB of room, say so with write(2) only. */
 	max_size = SIZE_MAX;
 	limit = RLIM_INFINITY;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
 	    && (top = stack_top()) != 0) {
 		limit = rl.rlim_cur;
-		in_use = top - (uintptr_t)&rl;
+		in_use = top - (uintptr_t)main_local;
 		if (limit < in_use + 32 * 1024) {
 			if (write(STDERR_FILENO, small, sizeof(small) - 1))
 				_exit(MT_EXIT_FAIL);
@@ -223,19 +226,23 @@ static void options(int argc, char **argv)
 		  "stack pointer before\nand after, the block inside [stack], "
 		  "its pages and faults, and the same\naddress again in the "
 		  "second call.\n\n"
-		  "  -s, --size SIZE  bytes to alloca: 1 to a quarter of "
-		  "what the stack limit\n"
-		  "                   leaves, at most 256M (K, M suffixes); "
-		  "default 64K\n"
+		  "  -s, --size SIZE  bytes to alloca, 1 to 256M (K, M, G "
+		  "suffixes), and at\n"
+		  "                   most a quarter of the room the stack "
+		  "limit leaves;\n"
+		  "                   default 64K (lowered to fit)\n"
 		  "      --step       pause before alloca and with the block "
 		  "alive\n"
 		  "  -h, --help       this text\n";
 	while ((c = mt_getopt(argc, argv, "s:", longopts)) != -1)
 		if (c == 's') {
-			size = mt_size_arg("-s", optarg, 1,
-					   max_size < (256 << 20) ? max_size :
-					   256 << 20);
+			size = mt_size_arg("-s", optarg, 1, 256 << 20);
 			size_given = 1;
 		}
 	mt_no_operands(argc, argv);
+	if (size_given && size > max_size)
+		mt_usage_error("-s: %zu is more than a quarter of the room the "
+			       "stack limit\nleaves (%zu bytes of %zu): raise "
+			       "it with ulimit -s", size, limit - in_use,
+			       (size_t)limit);
 }

@@ -654,9 +654,10 @@ hp_stack_present() {
 # Lines: "[stack] before alloca:", "[stack] with the block:", each with
 # "Size N kB, Rss N kB" under it; "stack pointer before alloca:", "...
 # after alloca:", "the stack pointer moved:", "block: 0xA-0xB, N (human)",
-# "minor faults while writing it:", "same address:".
+# "minor faults while writing it:", "same address:", "a local of main:",
+# "stack limit (ulimit -s): N (human), N in use at start".
 hp_alloca() {
-	local size=$1 line a b before after moved faults new i ps
+	local size=$1 line a b before after moved faults new i ps top local
 	local -a was
 	ps=$(mt_pagesize)
 	mt_start "$H/alloca" -s "$size"
@@ -682,6 +683,12 @@ hp_alloca() {
 		((i == 2)) && break
 		mt_resume
 	done
+	# main's local is in [stack]; the stack in use at start is what lies
+	# above it, up to the top of [stack] (which never moves): no other
+	# source sees main's frame, so it is tied to these two by arithmetic.
+	top=$(hp_hi "$line")
+	local=$(($(mt_out_field 'a local of main')))
+	[[ $(mt_maps_line "$MT_PID" "$local") == "$line" ]]
 	# The block, first byte and last, inside [stack]; exactly SIZE long.
 	IFS=- read -r a b < <(mt_out_field block | cut -d, -f1)
 	a=$((a)) b=$((b))
@@ -723,10 +730,10 @@ hp_alloca() {
 		*": 0" ]]
 	[[ $(mt_out_field 'same address') == yes ]]
 	[[ $(mt_out_field size) == "$size "* ]]
-	(($(mt_out_field 'a local of main') > before))
+	((local > before))
 	if [[ $(ulimit -s) != unlimited ]]; then
 		[[ $(mt_out_field 'stack limit (ulimit -s)') == \
-			"$(($(ulimit -s) * 1024)) "* ]]
+			"$(($(ulimit -s) * 1024)) ("*"), $((top - local)) in use at start" ]]
 	fi
 }
 
@@ -757,16 +764,25 @@ hp_alloca() {
 	size=$(((65536 - in_use) / 4 / 16 * 16))
 	[[ $(hp_field size <<<"$output") == "$size "* ]]
 	grep -q 'lowered' <<<"$output"
+	# -s over a quarter of the room: the room is the limit less the
+	# stack in use; both figures in the message.
 	mt_run 2 bash -c 'ulimit -s 64 && exec "$0" -s 20K' "$H/alloca"
+	[[ $stderr =~ ^"alloca: -s: 20480 is more than a quarter of the room the stack limit"$'\n'"leaves ("([0-9]+)" bytes of 65536): raise it with ulimit -s"$'\n'"usage: " ]]
+	((BASH_REMATCH[1] < 65536 && BASH_REMATCH[1] / 4 < 20480))
+	mt_run 0 bash -c 'ulimit -s 8192 && exec "$0" -s 1M' "$H/alloca"
 }
 
 @test "alloca: options, usage errors, and what every program owes" {
 	local a
 	mt_common_checks "$H/alloca" -s 4K
-	for a in 0 abc 1x 99999999999999999999 1G; do
+	# The range in the message is fixed, as --help says it; the stack
+	# limit lowers it in a message of its own (the test above).
+	for a in 0 abc 1x 99999999999999999999 1G 257M +5 " 5"; do
 		mt_run 2 "$H/alloca" -s "$a"
-		[[ $stderr == "alloca: -s: bad size '$a'"* ]]
+		[[ $stderr == "alloca: -s: bad size '$a' (1 to 268435456 bytes; K, M, G suffixes)"$'\n'"usage: "* ]]
 	done
+	mt_run 0 "$H/alloca" --help
+	[[ $output == *"-s, --size SIZE  bytes to alloca, 1 to 256M (K, M, G suffixes), and at"* ]]
 	mt_run 2 "$H/alloca" -s
 	[[ $stderr == "alloca: option '-s' needs an argument"* ]]
 }
