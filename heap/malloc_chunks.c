@@ -127,7 +127,9 @@ static void small_blocks(int glibc)
 
 static void large_block(int glibc)
 {
+	static struct mt_mapping m;
 	char *big = malloc(large);
+	uintptr_t chunk;
 	size_t w;
 
 	if (!big)
@@ -136,10 +138,19 @@ static void large_block(int glibc)
 	       mt_human(large));
 	printf("in: %s\n", where(big));
 	if (glibc) {
+		/* An mmapped chunk starts 16 bytes before the block (a
+		 * spare word, then the size word) and spans whole pages. */
 		w = size_word(big);
+		chunk = (uintptr_t)big - 2 * sizeof(size_t);
 		printf("size word: %#zx %s\n", w, flags(w));
-		printf("    M: its own anonymous mapping, whole pages; free "
-		       "will munmap it\n");
+		printf("    M: its own anonymous mapping, %zu bytes in whole "
+		       "pages; free will\n    munmap it", w & ~(size_t)7);
+		if (mt_maps_find(0, big, &m) == 0 && (m.start != chunk ||
+		    m.end != chunk + (w & ~(size_t)7)))
+			printf(". Here the maps line is bigger: the kernel "
+			       "merged it with\n    a neighbour of the same "
+			       "permissions (munmap takes the chunk only)");
+		printf("\n");
 	}
 	mt_pause("large block; try: grep '^%s' /proc/%d/maps",
 		 map_start(big), (int)getpid());
@@ -206,8 +217,8 @@ static void options(int argc, char **argv)
 		  "block; then a large block in a mapping of its own, and "
 		  "the same size from\n[heap] once mallopt(M_MMAP_THRESHOLD) "
 		  "is raised above it.\n\n"
-		  "  -l, --large SIZE  the large request, 128K to 16M (K, M "
-		  "suffixes);\n"
+		  "  -l, --large SIZE  the large request, 128K to 16M (K, M, "
+		  "G suffixes);\n"
 		  "                    default 200000\n"
 		  "      --step        pause after each part (also "
 		  "MEMTOUR_STEP=1)\n"
