@@ -182,6 +182,7 @@ static void options(int argc, char **argv)
 		{ "trim", required_argument, NULL, 't' },
 		MT_COMMON_OPTIONS
 	};
+	uint64_t v;
 	int c, n;
 
 	mt_usage = "[-t SIZE] [--step] [NUM [SIZE [STEP [MIN [MAX]]]]]";
@@ -192,7 +193,8 @@ static void options(int argc, char **argv)
 		  "Defaults: 1000 10240 2 1 NUM. SIZE at most 131048 (below "
 		  "the mmap\nthreshold); NUM at most 100000, 1 GiB in all.\n\n"
 		  "  -t, --trim SIZE  set M_TRIM_THRESHOLD with mallopt "
-		  "(glibc only; 4K to 1G)\n"
+		  "(glibc only;\n"
+		  "                   a page to 1G, K, M, G suffixes)\n"
 		  "      --step       pause after each phase (also "
 		  "MEMTOUR_STEP=1)\n"
 		  "  -h, --help       this text\n";
@@ -210,13 +212,17 @@ static void options(int argc, char **argv)
 		mt_usage_error("unexpected argument '%s'", argv[optind + 5]);
 	if (n > 0)
 		num = positional("NUM", argv[optind], MAX_ALLOCS);
-	if (n > 1)
-		size = positional("SIZE", argv[optind + 1], 1L << 30);
-	if (size > MAX_BLOCK)
-		mt_usage_error("SIZE %ld is not below the mmap threshold (at "
-			       "most %d): each\nblock would get a mapping of "
-			       "its own, and the break would not move",
-			       size, MAX_BLOCK);
+	if (n > 1) {
+		/* A number too big for [heap] gets the reason, not just
+		 * the range. */
+		if (mt_parse_u64(argv[optind + 1], &v) == 0 && v > MAX_BLOCK)
+			mt_usage_error("SIZE: '%s' is too big (1 to %d):\n"
+				       "from the mmap threshold on, each block "
+				       "gets a mapping of its own,\nand the "
+				       "break would not move",
+				       argv[optind + 1], MAX_BLOCK);
+		size = positional("SIZE", argv[optind + 1], MAX_BLOCK);
+	}
 	if (n > 2)
 		stride = positional("STEP", argv[optind + 2], MAX_ALLOCS);
 	if (n > 3)

@@ -350,8 +350,19 @@ hp_glibc_only() {
 		mt_run 2 "$H/free_and_sbrk" "$a"
 		[[ $stderr == "free_and_sbrk: NUM: bad number '$a'"* ]]
 	done
-	mt_run 2 "$H/free_and_sbrk" 10 200000
-	[[ $stderr == *"not below the mmap threshold"* ]]
+	# SIZE's range is the real one, 1 to 131048 (below the mmap
+	# threshold); a number above it gets the reason too. Every line of
+	# the message under 80 columns, even with the longest number.
+	for a in 0 131048x 99999999999999999999 "" " 5"; do
+		mt_run 2 "$H/free_and_sbrk" 10 "$a"
+		[[ $stderr == "free_and_sbrk: SIZE: bad number '$a' (1 to 131048)"$'\n'"usage: "* ]]
+	done
+	for a in 131049 200000 18446744073709551615; do
+		mt_run 2 "$H/free_and_sbrk" 10 "$a"
+		[[ $stderr == "free_and_sbrk: SIZE: '$a' is too big (1 to 131048):"$'\n'"from the mmap threshold on, each block gets a mapping of its own,"$'\n'"and the break would not move"$'\n'"usage: "* ]]
+		awk 'length > 79 { exit 1 }' <<<"$stderr"
+	done
+	mt_run 0 "$H/free_and_sbrk" 1 131048
 	mt_run 2 "$H/free_and_sbrk" 10 100 1 5 3
 	[[ $stderr == *"need 1 <= MIN <= MAX <= NUM"* ]]
 	mt_run 2 "$H/free_and_sbrk" 10 100 1 1 11
