@@ -382,7 +382,7 @@ hp_glibc_only() {
 @test "malloc_chunks: chunk sizes, size words, and the mmap threshold" {
 	[[ $(mt_libc "$H/malloc_chunks") == glibc ]] ||
 		skip "a musl build: its own test below"
-	local req a dist usable sw flags line n=0 large=200000 big want prev= note
+	local req a dist usable sw flags line n=0 large=200000 big want note prev=
 	mt_start "$H/malloc_chunks"
 	mt_wait_pause 1
 	line=$(mt_maps_named "$MT_PID" '[heap]')
@@ -681,7 +681,7 @@ hp_stack_present() {
 # "minor faults while writing it:", "same address:", "a local of main:",
 # "stack limit (ulimit -s): N (human), N in use at start".
 hp_alloca() {
-	local size=$1 line a b before after moved faults new i ps top local
+	local size=$1 line a b before after moved faults new i ps top mainl
 	local -a was
 	ps=$(mt_pagesize)
 	mt_start "$H/alloca" -s "$size"
@@ -711,8 +711,8 @@ hp_alloca() {
 	# above it, up to the top of [stack] (which never moves): no other
 	# source sees main's frame, so it is tied to these two by arithmetic.
 	top=$(hp_hi "$line")
-	local=$(($(mt_out_field 'a local of main')))
-	[[ $(mt_maps_line "$MT_PID" "$local") == "$line" ]]
+	mainl=$(($(mt_out_field 'a local of main')))
+	[[ $(mt_maps_line "$MT_PID" "$mainl") == "$line" ]]
 	# The block, first byte and last, inside [stack]; exactly SIZE long.
 	IFS=- read -r a b < <(mt_out_field block | cut -d, -f1)
 	a=$((a)) b=$((b))
@@ -754,10 +754,10 @@ hp_alloca() {
 		*": 0" ]]
 	[[ $(mt_out_field 'same address') == yes ]]
 	[[ $(mt_out_field size) == "$size "* ]]
-	((local > before))
+	((mainl > before))
 	if [[ $(ulimit -s) != unlimited ]]; then
 		[[ $(mt_out_field 'stack limit (ulimit -s)') == \
-			"$(($(ulimit -s) * 1024)) ("*"), $((top - local)) in use at start" ]]
+			"$(($(ulimit -s) * 1024)) ("*"), $((top - mainl)) in use at start" ]]
 	fi
 }
 
@@ -793,6 +793,7 @@ hp_alloca() {
 	mt_run 2 bash -c 'ulimit -s 64 && exec "$0" -s 20K' "$H/alloca"
 	[[ $stderr =~ ^"alloca: -s: 20480 is more than a quarter of the room the stack limit"$'\n'"leaves ("([0-9]+)" bytes of 65536): raise it with ulimit -s"$'\n'"usage: " ]]
 	((BASH_REMATCH[1] < 65536 && BASH_REMATCH[1] / 4 < 20480))
+	# shellcheck disable=SC2016 # $0 is bash -c's own
 	mt_run 0 bash -c 'ulimit -s 8192 && exec "$0" -s 1M' "$H/alloca"
 }
 
