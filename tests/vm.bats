@@ -102,6 +102,7 @@ vm_mem_count() {
 # equal /proc/PID/stat and status, and its try: command shows them.
 @test "page_faults: every row and total equals /proc/PID at its pause" {
 	local ps n nkb i a b r w x got fa want tmpfs=0 cached
+	local -a sum seg
 	local -a at
 	local rows=(- - "write A" "read B" "populate C"
 		"MADV_DONTNEED A" "read A again" - "read the file"
@@ -214,20 +215,20 @@ the drop")
 		"read the file|7|8" "write A again|read B|2|3" \
 		"write C|MADV_DONTNEED A|4|5" "read it again|map, read again|8|9"
 	do
-		IFS='|' read -r -a w <<<"$r"
-		read -r -a a <<<"${at[w[${#w[@]} - 2]]}"
-		read -r -a b <<<"${at[w[${#w[@]} - 1]]}"
-		got=(0 0)
-		for ((i = 0; i < ${#w[@]} - 2; i++)); do
-			read -r -a x <<<"$(vm_row "${w[i]}")"
-			got=($((got[0] + x[1])) $((got[1] + x[2])))
+		IFS='|' read -r -a seg <<<"$r"
+		read -r -a a <<<"${at[seg[${#seg[@]} - 2]]}"
+		read -r -a b <<<"${at[seg[${#seg[@]} - 1]]}"
+		sum=(0 0)
+		for ((i = 0; i < ${#seg[@]} - 2; i++)); do
+			read -r -a x <<<"$(vm_row "${seg[i]}")"
+			sum=($((sum[0] + x[1])) $((sum[1] + x[2])))
 		done
-		if ((${#w[@]} == 3)); then
-			((got[0] == b[0] - a[0] && got[1] == b[1] - a[1]))
+		if ((${#seg[@]} == 3)); then
+			((sum[0] == b[0] - a[0] && sum[1] == b[1] - a[1]))
 		else
-			((got[0] <= b[0] - a[0] && got[1] <= b[1] - a[1]))
+			((sum[0] <= b[0] - a[0] && sum[1] <= b[1] - a[1]))
 		fi || {
-			echo "${r%|*|*}: faults ${got[*]}, /proc from" \
+			echo "${r%|*|*}: faults ${sum[*]}, /proc from" \
 				"${a[*]} to ${b[*]}" >&2
 			false
 		}
@@ -515,11 +516,12 @@ $((n * 1024)))): $((n * 1024 / hp)) of 4 huge pages" ]]
 # pool page at its pause 4, so that the pool's total and free differ; a
 # second run reads them, between two reads of /proc/meminfo by the test.
 @test "thp: MAP_HUGETLB's pool figures equal /proc/meminfo" {
-	local nr total free t2 f2 got try
+	local nr total free t2 f2 got try i
 	nr=$(</proc/sys/vm/nr_hugepages)
 	free=$(awk '$1 == "HugePages_Free:" { print $2 }' /proc/meminfo)
-	((nr >= 2 && free >= 2)) || skip "needs 2 free pages in the hugetlb"\
-" pool (vm.nr_hugepages is $nr, $free free; CI's hugetlb run reserves 4)"
+	got="needs 2 free pages in the hugetlb pool (vm.nr_hugepages is $nr,"
+	((nr >= 2 && free >= 2)) ||
+		skip "$got $free free; CI's hugetlb run reserves 4)"
 	mt_start "$TP" -s 1
 	for i in 1 2 3; do
 		mt_wait_pause "$i"
@@ -914,9 +916,9 @@ $((2 * ps))))" ]]
 	if (($(vm_sd_note 2) == 0)); then
 		[[ $(vm_sd_stage 2) == *"parent shared-file $kb $kb 0 $kb 0"* ]]
 	fi
+	want="child shared-file $kb $((kb / 2)) $kb 0 0"
 	if (($(vm_sd_note 3) == 0)); then
-		[[ $(vm_sd_stage 3) == *"child shared-file $kb $((kb / 2)) $kb"\
-" 0 0"* ]]
+		[[ $(vm_sd_stage 3) == *"$want"* ]]
 	fi
 	[[ $(vm_sd_stage 4) == *"parent private-file $kb $kb 0 $kb $kb"* ]]
 	# The child is gone, and the scratch file too.
@@ -1193,7 +1195,7 @@ vm_memstat_vs_rollup() {
 
 # Lines: "there is no process", "no user memory", "needs the right".
 @test "memstat: no such process, a kernel thread, another user's: exit 1" {
-	local pid pre=()
+	local pid want pre=()
 	pid=$(</proc/sys/kernel/pid_max)
 	mt_run 1 "$MS" "$pid"
 	[[ $stderr == *"memstat: there is no process $pid (it may have"* ]]
@@ -1213,23 +1215,24 @@ vm_memstat_vs_rollup() {
 	fi
 	mt_run 1 "${pre[@]}" "$MS" 1
 	[[ $stderr == *"/proc/1/smaps_rollup: Permission denied"* ]]
-	[[ $stderr == *"needs the right to ptrace it:"$'\n'"  be its owner,"\
-" or have CAP_SYS_PTRACE (root)" ]]
+	want=$'needs the right to ptrace it:\n  be its owner, or have'
+	[[ $stderr == *"$want CAP_SYS_PTRACE (root)" ]]
 }
 
 # Lines: "needs the right", "this process has CAP_SYS_PTRACE". With the
 # capability (bit 19 of CapEff), a refusal is the kernel's even so: said.
 @test "memstat: refused with CAP_SYS_PTRACE: the kernel refuses even so" {
-	local cap
+	local cap want
 	cap=$(awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
 	(((16#$cap >> 19) & 1)) || skip "this shell has no CAP_SYS_PTRACE"
 	cat /proc/1/smaps_rollup >/dev/null 2>&1 &&
 		skip "PID 1's smaps_rollup is readable here: nothing refuses"
 	mt_run 1 "$MS" 1
 	[[ $stderr == *"/proc/1/smaps_rollup: Permission denied"* ]]
-	[[ $stderr == *"needs the right to ptrace it:"$'\n'"  this process"\
-" has CAP_SYS_PTRACE, and the kernel refuses even so (a"$'\n'"  security"\
-" module's rule, or a process the kernel protects)" ]]
+	want=$'needs the right to ptrace it:\n  this process has'
+	want+=$' CAP_SYS_PTRACE, and the kernel refuses even so (a\n  security'
+	want+=" module's rule, or a process the kernel protects)"
+	[[ $stderr == *"$want" ]]
 }
 
 # Lines: pid, the table, mappings, RSS, PSS, USS, swap, swap PSS, PSS of
