@@ -243,6 +243,6 @@ static void options(int argc, char **argv)
 	if (size_given && size > max_size)
 		mt_usage_error("-s: %zu is more than a quarter of the room the "
 			       "stack limit\nleaves (%zu bytes of %zu): raise "
-			       "it with ulimit -s", size, limit - in_use,
-			       (size_t)limit);
+			       "it with ulimit -s", size,
+			       (size_t)limit - in_use, (size_t)limit);
 }
