@@ -114,7 +114,8 @@ static void describe(const char *path)
 static void mappings(const char *path)
 {
 	static struct mt_lines l;
-	char buf[8192], maps[64];
+	static char buf[8192];
+	char maps[64];
 	int in[2], out[2], count = 0;
 	size_t got = 0;
 	ssize_t n;

@@ -232,7 +232,7 @@ static uintptr_t parse_addr(const char *s)
 static void other_process(void)
 {
 	char path[64];
-	struct mt_mapping m;
+	static struct mt_mapping m;
 	const char *name;
 	uint64_t e;
 	uintptr_t a;

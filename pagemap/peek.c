@@ -120,7 +120,7 @@ static char data[65536] __attribute__((aligned(65536)));
 static void own_pages(const char *self)
 {
 	static struct mt_lines l;
-	struct mt_mapping m, libc = { 0 };
+	static struct mt_mapping m, libc;
 	const char *s, *base;
 
 	if (mt_lines_open(&l, "/proc/self/maps") < 0)
@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 				       MAX_PAGES);
 		range_map(start, end);
 	} else if (noperands) {
-		struct mt_mapping m;
+		static struct mt_mapping m;
 
 		for (i = 0; i < noperands; i++)
 			if (mt_maps_find(pid, (void *)parse_addr(operands[i]),

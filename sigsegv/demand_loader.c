@@ -161,7 +161,7 @@ static void read_through(size_t size)
 /* --bench: loader_bench, beside this program, compares the loaders. */
 static void run_bench(void)
 {
-	char exe[PATH_MAX];
+	static char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
 
 	if (n < 0)

@@ -63,7 +63,8 @@ static double kernel_pass(int fd, size_t len, long *faults)
 static int loader_pass(const char *prog, const char *window, double *ns,
 		       long *faults)
 {
-	char exe[PATH_MAX + 32], out[8192], *s;
+	static char exe[PATH_MAX + 32], out[8192];
+	char *s;
 	ssize_t n, got = 0;
 	int p[2], status;
 	pid_t pid;

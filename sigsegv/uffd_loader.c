@@ -57,7 +57,7 @@ static long faults, pages_loaded;	/* written by the handler thread */
 /* Why userfaultfd(2) failed with err, as far as this process can see. */
 static void __attribute__((noreturn)) refused(int err)
 {
-	struct mt_lines l;
+	static struct mt_lines l;
 	const char *s = NULL, *seccomp = "?";
 
 	if (mt_lines_open(&l, "/proc/self/status") == 0)

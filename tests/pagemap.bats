@@ -178,7 +178,8 @@ pm_narrow() {
 	# untouched: not present, the entry the program printed is pagemap's.
 	e=$(mt_pagemap "$pid" "$page")
 	pm_load
-	[[ ${ROW_E[untouched]} == "$e" ]] && ! pm_has "$e" 63
+	[[ ${ROW_E[untouched]} == "$e" ]]
+	! pm_has "$e" 63 || false
 	[[ ${ROW_PID[untouched]} == "$pid" && ${ROW_PRES[untouched]} == no ]]
 	[[ ${ROW_PFN[untouched]} == - ]]
 	mt_try 1

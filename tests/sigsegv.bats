@@ -536,7 +536,8 @@ sg_uffd_ok() {
 		"usable: $(printf '0x%x-0x%x' "$low" "$top"), $((top - low)) ("*"), $pages pages" ]]
 	[[ $(mt_pause_line 2) == *": the stack grew to $pages pages; try: "* ]]
 	line=$(mt_maps_line "$MT_PID" "$base")
-	(($(sg_end "$line") == low)) && [[ $line == *" ---p "* ]]
+	(($(sg_end "$line") == low))
+	[[ $line == *" ---p "* ]]
 	mt_try 2
 	[[ $(awk '{ printf "%s ", $2 }' <<<"$output") == "---p rw-p " ]]
 	[[ ${lines[1]} == "$(printf '%x-%x' "$low" "$top") rw-p "* ]]

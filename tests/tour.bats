@@ -107,3 +107,22 @@ tr_programs() {
 	tr_make 2 CFLAGS=-m32
 	[[ $stderr == *"needs a 64-bit target"*"not supported"* ]]
 }
+
+# Every program, run as the tour runs it, under a 16 KiB stack limit (and
+# a small environment: the environment strings live on the stack too): it
+# does its work or says in one line why it cannot, exit 1; no signal.
+@test "every program lives with ulimit -s 16: its work, or a reason" {
+	local p bad=0
+	for p in $(tr_programs); do
+		mt_run "*" env -i PATH="$PATH" TMPDIR="$MT_TMP" bash -c \
+			'ulimit -s 16 && exec "$0"' "$MT_TOP/$p" </dev/null
+		if ((status == 0)) ||
+			((status == 1 && ${#stderr} > 0)); then
+			continue
+		fi
+		echo "$p: status $status: $stderr" >&2
+		bad=$((bad + 1))
+	done
+	((bad == 0))
+}
+
