@@ -634,7 +634,8 @@ $((16 * ps))))" ]]
 		n=2
 		mt_wait_pause 2
 	else
-		[[ $lim != unlimited ]] && ((!VM_CAP && lim < 16 * ps))
+		[[ $lim != unlimited ]]
+		((!VM_CAP && lim < 16 * ps))
 		[[ $(mt_out_field "mlock(A)") == \
 			"$(vm_strerror "$( ((lim == 0)) && echo EPERM ||
 			echo ENOMEM)" "$ML"): A does not fit in RLIMIT_MEMLOCK" ]]
@@ -709,7 +710,8 @@ $((16 * ps))))" ]]
 		[[ $(mt_status_kb "$MT_PID" VmLck) == 0 ]]
 		vm_try_pause "$n" "*VmLck:*0 kB*"
 	else
-		[[ $lim != unlimited ]] && ((!VM_CAP))
+		[[ $lim != unlimited ]]
+		((!VM_CAP))
 		# mlockall(2): EPERM when the limit is 0, else ENOMEM.
 		[[ $(mt_out_field "mlockall(MCL_CURRENT | MCL_FUTURE)") == \
 			"$(vm_strerror "$( ((lim == 0)) && echo EPERM ||
