@@ -326,6 +326,39 @@ MT_FN uint64_t mt_size_arg(const char *opt, const char *s, uint64_t min,
 	return v;
 }
 
+/* A comma-separated list of numbers for an option ("--pages 0,5,9"),
+ * each 0 to max, at most cap of them, into list; returns how many. The
+ * errors name what the numbers are: "--pages: no page number in ','". */
+MT_FN size_t mt_count_list(const char *opt, const char *arg, const char *what,
+			   size_t *list, size_t cap, uint64_t max)
+{
+	const char *s = arg, *comma;
+	char tok[32];
+	size_t n = 0, len;
+
+	for (;; s = comma + 1) {
+		comma = strchr(s, ',');
+		len = comma ? (size_t)(comma - s) : strlen(s);
+		if (len) {
+			if (n == cap)
+				mt_usage_error("%s: more than %zu %ss", opt,
+					       cap, what);
+			if (len >= sizeof(tok))
+				mt_usage_error("%s: bad number '%.*s' (0 to "
+					       "%llu)", opt, (int)len, s,
+					       (unsigned long long)max);
+			memcpy(tok, s, len);
+			tok[len] = '\0';
+			list[n++] = mt_count_arg(opt, tok, 0, max);
+		}
+		if (!comma)
+			break;
+	}
+	if (!n)
+		mt_usage_error("%s: no %s number in '%s'", opt, what, arg);
+	return n;
+}
+
 MT_FN size_t mt_pagesize(void)
 {
 	static size_t ps;
@@ -701,6 +734,22 @@ MT_FN const char *mt_res_path(const char *name)
 	return path;
 }
 
+/* Write all n bytes to fd (a short write goes on), or die: "write WHAT". */
+MT_FN void mt_write_all(int fd, const void *buf, size_t n, const char *what)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			mt_die("write %s", what);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 /* A scratch file (see mt_scratch) holding a copy of the file open on
  * src, synced to the disk; returns its descriptor, open read-write at
  * offset 0. */
@@ -708,16 +757,14 @@ MT_FN int mt_scratch_copy(const char *name, int src)
 {
 	int fd = mt_scratch(name);
 	static char buf[8192];
-	ssize_t r, w, done;
+	ssize_t r;
 
 	while ((r = read(src, buf, sizeof(buf))) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			mt_die("read");
-		for (done = 0; done < r; done += w)
-			if ((w = write(fd, buf + done, (size_t)(r - done))) < 0)
-				mt_die("write %s", mt_scratch_path);
+		mt_write_all(fd, buf, (size_t)r, mt_scratch_path);
 	}
 	/* On the disk now: its pages in memory start clean, as a file's do. */
 	if (fsync(fd) < 0)

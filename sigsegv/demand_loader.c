@@ -102,23 +102,6 @@ static size_t present(void)
 	return count;
 }
 
-/* cat mode: n bytes of the region to the file's copy. write(2) reads
- * them in the kernel, which takes no SIGSEGV for a PROT_NONE page (it gets
- * EFAULT): the page must be loaded first. */
-static void put(const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(out, p, n)) < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			mt_die("write");
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 /* Read the file through the region: print it all, touch every page
  * (timed), or show the first bytes of the listed pages. Each first touch
  * of a page faults. */
@@ -129,10 +112,14 @@ static void read_through(size_t size)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; (mode == CAT || mode == TOUCH) && i < n; i++) {
-		(void)*(volatile char *)(region + i * ps);	/* fault */
-		if (mode == CAT)
-			put(region + i * ps, size - i * ps < ps ?
-				     size - i * ps : ps);
+		/* A fault; and a page must be loaded before write(2) reads
+		 * it: the kernel's own read of a missing page takes no
+		 * SIGSEGV (it gets EFAULT). */
+		(void)*(volatile char *)(region + i * ps);
+		if (mode == CAT)	/* the bytes alone on stdout */
+			mt_write_all(out, region + i * ps,
+				     size - i * ps < ps ? size - i * ps : ps,
+				     "the file's copy");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (mode == TOUCH)	/* loader_bench reads this */
@@ -252,21 +239,6 @@ int main(int argc, char **argv)
 	return 0;
 }
 
-/* --pages 0,5,9: page numbers, at most 64. */
-static void parse_pages(char *arg)
-{
-	char *tok, *save = NULL;
-
-	for (tok = strtok_r(arg, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (nlist == sizeof(list) / sizeof(list[0]))
-			mt_usage_error("--pages: more than 64 pages");
-		list[nlist++] = mt_count_arg("--pages", tok, 0, MAX_PAGES - 1);
-	}
-	if (!nlist)
-		mt_usage_error("--pages: no page number in '%s'", arg);
-}
-
 static void options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -299,7 +271,8 @@ static void options(int argc, char **argv)
 			window = mt_count_arg("--around", optarg, 1, 512);
 			break;
 		case 'p':
-			parse_pages(optarg);
+			nlist = mt_count_list("--pages", optarg, "page", list,
+					      64, MAX_PAGES - 1);
 			modes += mode != PAGES;
 			mode = PAGES;
 			break;
