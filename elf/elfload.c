@@ -477,10 +477,9 @@ static void __attribute__((noreturn)) jump(uintptr_t sp, uintptr_t entry)
 int main(int argc, char **argv)
 {
 	static char sample[PATH_MAX];
-	char *dflt[] = { sample, NULL }, **args, *slash;
+	char *dflt[] = { sample, NULL }, **args;
 	struct image *who;
 	uintptr_t sp;
-	ssize_t n;
 	int fd, i, nargs;
 
 	mt_init(argv);
@@ -493,12 +492,8 @@ int main(int argc, char **argv)
 	nargs = argc - optind;
 	args = argv + optind;
 	if (nargs == 0) {	/* elf/hello_static, beside this program */
-		n = readlink("/proc/self/exe", sample, sizeof(sample) - 16);
-		if (n < 0)
-			mt_die("/proc/self/exe");
-		sample[n] = '\0';
-		slash = strrchr(sample, '/');
-		strcpy(slash ? slash + 1 : sample, "hello_static");
+		snprintf(sample, sizeof(sample), "%s",
+			 mt_beside("hello_static"));
 		args = dflt;
 		nargs = 1;
 	}

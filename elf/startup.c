@@ -213,20 +213,12 @@ int main(int argc, char **argv)
 	static char stat_path[PATH_MAX], dyn_path[PATH_MAX];
 	double ms, md;
 	unsigned i;
-	char *slash;
-	ssize_t n;
 
 	mt_init(argv);
 	options(argc, argv);
 	/* hello and hello_static sit beside this program. */
-	n = readlink("/proc/self/exe", stat_path, sizeof(stat_path) - 16);
-	if (n < 0)
-		mt_die("/proc/self/exe");
-	stat_path[n] = '\0';
-	slash = strrchr(stat_path, '/');
-	strcpy(slash ? slash + 1 : stat_path, "hello_static");
-	memcpy(dyn_path, stat_path, sizeof(dyn_path));
-	strcpy(strrchr(dyn_path, '/') + 1, "hello");
+	snprintf(stat_path, sizeof(stat_path), "%s", mt_beside("hello_static"));
+	snprintf(dyn_path, sizeof(dyn_path), "%s", mt_beside("hello"));
 
 	printf("static build: %s\n", stat_path);
 	describe(stat_path);

@@ -215,18 +215,6 @@ static void child(volatile char *page, volatile char *shared, int go, int done)
 	_exit(write(done, "w", 1) != 1 || read(go, &c, 1) != 0);
 }
 
-/* An address operand: hex, "0x" optional; a usage error otherwise. */
-static uintptr_t parse_addr(const char *s)
-{
-	const char *h = strncmp(s, "0x", 2) == 0 ? s + 2 : s;
-	size_t n = strspn(h, "0123456789abcdefABCDEF");
-
-	if (n == 0 || n > 2 * sizeof(uintptr_t) || h[n])
-		mt_usage_error("bad address '%s' (hex, as /proc/PID/maps "
-			       "shows it)", s);
-	return (uintptr_t)strtoull(h, NULL, 16);
-}
-
 /* --pid PID ADDR...: the same translation for another process's pages,
  * read from /proc/PID/pagemap (and its mappings from /proc/PID/maps). */
 static void other_process(void)
@@ -249,7 +237,7 @@ static void other_process(void)
 	if (fd < 0)
 		mt_die("%s", path);
 	for (i = 0; i < naddrs * 2; i++) {	/* check all, then show */
-		a = parse_addr(addrs[i % naddrs]);
+		a = mt_addr_arg(addrs[i % naddrs]);
 		if (mt_maps_find(other, (void *)a, &m) != 0) {
 			if (errno != ENOENT)
 				mt_die("/proc/%ld/maps", (long)other);
@@ -285,23 +273,15 @@ static void other_process(void)
  * one: run NAME from the same folder, with args (argv[0] first). */
 static void __attribute__((noreturn)) hand_over(const char *name, char **args)
 {
-	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	char *slash;
+	const char *path = mt_beside(name);
 
-	if (n <= 0)
-		mt_die("readlink /proc/self/exe");
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	snprintf(slash ? slash + 1 : path, sizeof(path) - (size_t)(slash ?
-		 slash + 1 - path : 0), "%s", name);
 	if (access(path, X_OK) != 0)
 		mt_die("%s shows this, but %s cannot run (build it: make "
 		       "pagemap/%s)", name, path, name);
 	printf("%s is pagemap/%s's lesson: running it\n\n", range ?
 	       "--range" : "--soft-dirty", name);
 	mt_check_stdout();	/* exec runs no atexit work */
-	args[0] = path;
+	args[0] = (char *)path;
 	execv(path, args);
 	mt_die("cannot run %s", path);
 }
@@ -460,5 +440,5 @@ static void options(int argc, char **argv)
 	if (!other && !range)
 		mt_no_operands(argc, argv);
 	for (i = 0; i < naddrs && !(range && naddrs == 1); i++)
-		parse_addr(addrs[i]);	/* a usage error if malformed */
+		mt_addr_arg(addrs[i]);	/* a usage error if malformed */
 }

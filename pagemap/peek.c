@@ -170,18 +170,6 @@ static void range_map(uintptr_t start, uintptr_t end)
 	printf("\npresent: %zu\nswapped: %zu\n", present, swapped);
 }
 
-/* An address operand: hex, "0x" optional; a usage error otherwise. */
-static uintptr_t parse_addr(const char *s)
-{
-	const char *h = strncmp(s, "0x", 2) == 0 ? s + 2 : s;
-	size_t n = strspn(h, "0123456789abcdefABCDEF");
-
-	if (n == 0 || n > 2 * sizeof(uintptr_t) || h[n])
-		mt_usage_error("bad address '%s' (hex, as /proc/PID/maps "
-			       "shows it)", s);
-	return (uintptr_t)strtoull(h, NULL, 16);
-}
-
 /* --range NAME: the first mapping whose path or file name is NAME. */
 static void named_range(const char *name, uintptr_t *start, uintptr_t *end)
 {
@@ -222,8 +210,8 @@ int main(int argc, char **argv)
 		if (noperands == 1) {
 			named_range(operands[0], &start, &end);
 		} else {
-			start = parse_addr(operands[0]) / ps * ps;
-			end = parse_addr(operands[1]);
+			start = mt_addr_arg(operands[0]) / ps * ps;
+			end = mt_addr_arg(operands[1]);
 			if (end <= start)
 				mt_usage_error("--range: END must be above "
 					       "START");
@@ -239,14 +227,14 @@ int main(int argc, char **argv)
 		static struct mt_mapping m;
 
 		for (i = 0; i < noperands; i++)
-			if (mt_maps_find(pid, (void *)parse_addr(operands[i]),
+			if (mt_maps_find(pid, (void *)mt_addr_arg(operands[i]),
 					 &m) != 0)
 				mt_fail("%s is not mapped in pid %ld (see "
 					"/proc/%ld/maps)", operands[i],
 					(long)pid, (long)pid);
 		header();
 		for (i = 0; i < noperands; i++) {
-			start = parse_addr(operands[i]);
+			start = mt_addr_arg(operands[i]);
 			mt_maps_find(pid, (void *)start, &m);
 			row(m.path[0] ? (strrchr(m.path, '/') ?
 				strrchr(m.path, '/') + 1 : m.path) :
@@ -291,5 +279,5 @@ static void options(int argc, char **argv)
 	if (given && !range && !noperands)
 		mt_usage_error("--pid needs addresses or --range");
 	for (c = 0; c < noperands && !(range && noperands == 1); c++)
-		parse_addr(operands[c]);	/* a usage error if malformed */
+		mt_addr_arg(operands[c]);	/* a usage error if malformed */
 }

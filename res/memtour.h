@@ -326,6 +326,19 @@ MT_FN uint64_t mt_size_arg(const char *opt, const char *s, uint64_t min,
 	return v;
 }
 
+/* An address operand: hex, "0x" optional, as /proc/PID/maps shows it;
+ * a usage error otherwise. */
+MT_FN uintptr_t mt_addr_arg(const char *s)
+{
+	const char *h = strncmp(s, "0x", 2) == 0 ? s + 2 : s;
+	size_t n = strspn(h, "0123456789abcdefABCDEF");
+
+	if (n == 0 || n > 2 * sizeof(uintptr_t) || h[n])
+		mt_usage_error("bad address '%s' (hex, as /proc/PID/maps "
+			       "shows it)", s);
+	return (uintptr_t)strtoull(h, NULL, 16);
+}
+
 /* A comma-separated list of numbers for an option ("--pages 0,5,9"),
  * each 0 to max, at most cap of them, into list; returns how many. The
  * errors name what the numbers are: "--pages: no page number in ','". */
@@ -713,24 +726,34 @@ MT_FN void mt_sig_dec(long v)
 
 /* --- sample files in res/ ------------------------------------------------- */
 
-/* The path of res/NAME beside the running program (its binary is
- * TOPIC/PROG, so the file is TOPIC/../res/NAME), found through
- * /proc/self/exe so that it works from any directory. */
-MT_FN const char *mt_res_path(const char *name)
+/* The path of NAME in the running program's folder (a program beside
+ * this one, or "../res/FILE"), found through /proc/self/exe so that it
+ * works from any directory. The buffer is reused by the next call. */
+MT_FN const char *mt_beside(const char *name)
 {
-	static char path[PATH_MAX], exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 	char *slash;
 
 	if (n <= 0)
 		mt_die("readlink /proc/self/exe");
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	n = snprintf(path, sizeof(path), "%s/../res/%s", exe, name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		mt_fail("path of res/%s is too long", name);
+	path[n] = '\0';
+	slash = strrchr(path, '/');	/* the link is an absolute path */
+	n = snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path),
+		     "%s", name);
+	if (n < 0 || (size_t)n >= sizeof(path) - (size_t)(slash + 1 - path))
+		mt_fail("path of %s is too long", name);
+	return path;
+}
+
+/* The path of res/NAME: the running program is TOPIC/PROG, so the file
+ * is TOPIC/../res/NAME. */
+MT_FN const char *mt_res_path(const char *name)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "../res/%s", name);
+	snprintf(path, sizeof(path), "%s", mt_beside(path));
 	return path;
 }
 

@@ -148,13 +148,8 @@ static void read_through(size_t size)
 /* --bench: loader_bench, beside this program, compares the loaders. */
 static void run_bench(void)
 {
-	static char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
+	const char *exe = mt_beside("loader_bench");
 
-	if (n < 0)
-		mt_die("readlink /proc/self/exe");
-	exe[n] = '\0';
-	strcpy(strrchr(exe, '/') + 1, "loader_bench");
 	mt_check_stdout();
 	execl(exe, exe, path, (char *)NULL);
 	mt_die("run %s", exe);

@@ -27,7 +27,6 @@ static unsigned passes = 5;	/* -n */
 static const char *path;	/* FILE */
 static void options(int argc, char **argv);
 
-static char dir[PATH_MAX];	/* where the loaders live: beside us */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -69,7 +68,7 @@ static int loader_pass(const char *prog, const char *window, double *ns,
 	int p[2], status;
 	pid_t pid;
 
-	snprintf(exe, sizeof(exe), "%s/%s", dir, prog);
+	snprintf(exe, sizeof(exe), "%s", mt_beside(prog));
 	mt_check_stdout();
 	if (pipe(p) < 0 || (pid = fork()) < 0)
 		mt_die("fork");
@@ -122,14 +121,10 @@ int main(int argc, char **argv)
 	struct stat st;
 	double ns, kernel = 0;
 	long faults;
-	ssize_t n;
 	int fd;
 
 	mt_init(argv);
 	options(argc, argv);
-	if ((n = readlink("/proc/self/exe", dir, sizeof(dir) - 1)) < 0)
-		mt_die("readlink /proc/self/exe");
-	*strrchr(dir, '/') = '\0';
 	if (!path) {		/* 16 MiB of scratch: quick enough for a tour */
 		fd = mt_scratch("bench");
 		memset(chunk, 'x', sizeof(chunk));
