@@ -108,14 +108,17 @@ tr_programs() {
 	[[ $stderr == *"needs a 64-bit target"*"not supported"* ]]
 }
 
-# Every program, run as the tour runs it, under a 16 KiB stack limit (and
+# Every program, run as the tour runs it, under a 24 KiB stack limit (and
 # a small environment: the environment strings live on the stack too): it
 # does its work or says in one line why it cannot, exit 1; no signal.
-@test "every program lives with ulimit -s 16: its work, or a reason" {
+# 24 KiB, not less: with ASLR the kernel starts the stack up to 8 KiB below
+# its top at random (x86_64), and under 16 KiB a musl build of heap/brk
+# ran out of stack about 1 run in 7 (glibc builds lived with 16 KiB).
+@test "every program lives with ulimit -s 24: its work, or a reason" {
 	local p bad=0
 	for p in $(tr_programs); do
 		mt_run "*" env -i PATH="$PATH" TMPDIR="$MT_TMP" bash -c \
-			'ulimit -s 16 && exec "$0"' "$MT_TOP/$p" </dev/null
+			'ulimit -s 24 && exec "$0"' "$MT_TOP/$p" </dev/null
 		if ((status == 0)) ||
 			((status == 1 && ${#stderr} > 0)); then
 			continue
